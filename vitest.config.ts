@@ -1,9 +1,26 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
+// Two projects: "worker" runs inside workerd (Miniflare) with the real bindings of wrangler.toml;
+// "node" runs the Node-side tools (CLI, Shortcut generator, browser test) in plain Node.
 export default defineConfig({
-  plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
   test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    projects: [
+      {
+        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        test: {
+          name: "worker",
+          include: ["src/**/*.test.ts", "test/worker/**/*.test.ts"],
+          exclude: ["src/cli/**", "node_modules/**"],
+        },
+      },
+      {
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["src/cli/**/*.test.ts", "test/node/**/*.test.ts", "shortcuts/**/*.test.ts"],
+        },
+      },
+    ],
   },
 });
