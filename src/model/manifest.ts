@@ -1,0 +1,38 @@
+import { z } from "zod";
+import { PreprocessingSchema } from "./preprocessing-adapter";
+
+const Hex64 = z.string().regex(/^[0-9a-f]{64}$/, "a lower-case hex sha256");
+const PositiveInt = z.number().int().positive();
+
+/** `models/manifest.json` (docs/contracts.md §1). Pure: the CLI imports it in Node too. */
+export const ManifestSchema = z.object({
+  schema: z.literal("cropgate.manifest/v1"),
+  model: z.object({
+    id: z.string().min(1),
+    file: z.string().min(1),
+    sha256: Hex64,
+    bytes: PositiveInt,
+    opset: PositiveInt,
+    input: z.object({
+      name: z.string().min(1),
+      shape: z.tuple([z.string(), z.literal(3), PositiveInt, PositiveInt]),
+      dtype: z.literal("float32"),
+    }),
+    output: z.object({
+      name: z.string().min(1),
+      shape: z.tuple([z.string(), PositiveInt]),
+      dtype: z.literal("float32"),
+      normalized: z.boolean(),
+    }),
+    quantization: z.record(z.string(), z.unknown()).optional(),
+  }),
+  preprocessing: PreprocessingSchema,
+  training: z.record(z.string(), z.unknown()).optional(),
+  metrics: z.record(z.string(), z.unknown()).optional(),
+});
+export type Manifest = z.infer<typeof ManifestSchema>;
+
+/** The embedding dimension the model produces (what references must match). */
+export function embeddingDimension(manifest: Manifest): number {
+  return manifest.model.output.shape[1];
+}

@@ -1,0 +1,71 @@
+import type { InferenceSession } from "onnxruntime-web/wasm";
+import { withPrecompiledWasm } from "./ort-wasm";
+import type { Manifest } from "./manifest";
+import { sha256Hex } from "./sha256";
+
+/** A loaded model: turns one preprocessed NCHW tensor into its (unnormalised) embedding. */
+export interface Embedder {
+  readonly manifest: Manifest;
+  embed(tensor: Float32Array): Promise<Float32Array>;
+}
+
+export interface EmbedderOptions {
+  /** Fold DequantizeLinear of a weight-only int8 model at load (ORT session option). */
+  disableQuantQdq?: boolean;
+}
+
+/**
+ * Creates an ORT session for `modelBytes` after checking them against the manifest's sha256, so a
+ * bundle whose model and manifest drifted apart fails loudly instead of scoring against the wrong
+ * references.
+ */
+export async function createEmbedder(
+  modelBytes: ArrayBuffer,
+  manifest: Manifest,
+  options: EmbedderOptions = {},
+): Promise<Embedder> {
+  const actual = await sha256Hex(modelBytes);
+  if (actual !== manifest.model.sha256) {
+    throw new Error(`bundled model sha256 ${actual} does not match manifest ${manifest.model.sha256}`);
+  }
+  const { input, output } = manifest.model;
+  const [channels, height, width] = input.shape.slice(1) as [number, number, number];
+  const size = channels * height * width;
+  const dimension = output.shape[1] as number;
+
+  const sessionOptions: InferenceSession.SessionOptions = {
+    executionProviders: ["wasm"],
+    graphOptimizationLevel: "all",
+    ...(options.disableQuantQdq === false ? {} : { extra: { session: { disable_quant_qdq: "1" } } }),
+  };
+  const { session, ort } = await withPrecompiledWasm(async (ort) => ({
+    ort,
+    // ort copies the bytes into wasm memory; hand it a view so the Data module stays untouched.
+    session: await ort.InferenceSession.create(new Uint8Array(modelBytes), sessionOptions),
+  }));
+
+  // ORT's wasm session runs one inference at a time; chain runs so concurrent requests queue.
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    manifest,
+    embed(tensor) {
+      if (tensor.length !== size) {
+        return Promise.reject(new Error(`tensor has ${tensor.length} values, model wants ${size}`));
+      }
+      const run = queue.then(async () => {
+        const feeds = { [input.name]: new ort.Tensor("float32", tensor, [1, channels, height, width]) };
+        const result = await session.run(feeds);
+        const out = result[output.name];
+        if (!out || !(out.data instanceof Float32Array) || out.data.length !== dimension) {
+          throw new Error(`model output ${output.name} is not a float32[${dimension}]`);
+        }
+        // Copy out of ORT's tensor so nothing aliases wasm memory after dispose.
+        const embedding = new Float32Array(out.data);
+        out.dispose();
+        return embedding;
+      });
+      queue = run.catch(() => undefined);
+      return run;
+    },
+  };
+}
