@@ -251,15 +251,15 @@ def port_graph(graph: TFLiteGraph, tf_padding: bool = True) -> MobileNetV2:
     there to measure how much the asymmetric padding matters.
     """
     model = MobileNetV2(num_classes=IMAGENET_CLASSES)
-    ops = [op for op in graph.operators]
+    ops = list(graph.operators)
     convs = [op for op in ops if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D")]
     _check(len(convs) >= 2, "no convolutions in the graph")
     body, logits = convs[:-1], convs[-1]
     slots = _conv_slots(model)
     _check(len(slots) == len(body),
            f"graph has {len(body)} feature convolutions, torchvision MobileNetV2 has {len(slots)}")
+    _check_dataflow(graph, body)
 
-    produced_by = {}  # tensor index -> slot index of the conv that wrote it
     for n, (op, slot) in enumerate(zip(body, slots)):
         weight, bias = conv_parameters(graph, op)
         conv = slot.conv
@@ -281,10 +281,9 @@ def port_graph(graph: TFLiteGraph, tf_padding: bool = True) -> MobileNetV2:
         with torch.no_grad():
             conv.weight.copy_(torch.from_numpy(weight))
         _set_identity_bn(slot.bn, bias)
-        produced_by[op.outputs[0]] = n
 
     _check_residuals(model, graph, body)
-    _check_head(graph, ops, logits, model)
+    _check_head(graph, ops, body[-1], logits, model)
     w, b = conv_parameters(graph, logits)
     linear = model.classifier[-1]
     with torch.no_grad():
@@ -293,38 +292,48 @@ def port_graph(graph: TFLiteGraph, tf_padding: bool = True) -> MobileNetV2:
     return model.eval()
 
 
+def _check_dataflow(graph: TFLiteGraph, body: list[Operator]) -> None:
+    """The convolutions form one chain: each reads the graph input, its predecessor's output, or a
+    residual ADD of that output (so matching them to torchvision's module order is sound)."""
+    producer = {out: op for op in graph.operators for out in op.outputs}
+    _check(body[0].inputs[0] == graph.inputs[0], "the first convolution does not read the graph input")
+    for prev, op in zip(body, body[1:]):
+        src = producer.get(op.inputs[0])
+        _check(src is prev or (src is not None and src.kind == "ADD" and prev.outputs[0] in src.inputs),
+               f"operator {op.index} does not read the output of operator {prev.index}")
+
+
 def _check_residuals(model: MobileNetV2, graph: TFLiteGraph, body: list[Operator]) -> None:
-    """Every torchvision skip connection is an ADD of (block input, block output) in the graph."""
-    adds = {op.outputs[0]: set(op.inputs) for op in graph.operators if op.kind == "ADD"}
-    first = 0
-    residual_blocks = 0
+    """Every torchvision skip connection is an ADD of (block input, block output) in the graph, and
+    there is no other ADD."""
+    adds = [set(op.inputs) for op in graph.operators if op.kind == "ADD"]
+    first = skips = 0
     for block in model.features:
         n = sum(isinstance(m, nn.Conv2d) for m in block.modules())
         if isinstance(block, InvertedResidual):
-            block_in = body[first].inputs[0]
-            block_out = body[first + n - 1].outputs[0]
-            consumers = [out for out, ins in adds.items() if ins == {block_in, block_out}]
-            _check(bool(consumers) == block.use_res_connect,
+            pair = {body[first].inputs[0], body[first + n - 1].outputs[0]}
+            _check((pair in adds) == block.use_res_connect,
                    f"residual mismatch at the block starting with operator {body[first].index}")
-            if consumers:
-                _check(body[first + n].inputs[0] == consumers[0] if first + n < len(body) else True,
-                       f"the residual sum of operator {body[first].index}'s block is not the next input")
-            residual_blocks += block.use_res_connect
+            skips += block.use_res_connect
         first += n
-    _check(residual_blocks == len(adds), f"{len(adds)} ADDs in the graph, {residual_blocks} skips mapped")
+    _check(skips == len(adds), f"{len(adds)} ADDs in the graph, {skips} skip connections in torchvision")
 
 
-def _check_head(graph: TFLiteGraph, ops: list[Operator], logits: Operator, model: MobileNetV2) -> None:
-    kinds = [op.kind for op in ops[ops.index(logits) - 1:]]
+def _check_head(graph: TFLiteGraph, ops: list[Operator], last: Operator, logits: Operator,
+                model: MobileNetV2) -> None:
+    """Global average pool of the last feature conv, then the 1x1 logits conv (torchvision's Linear)."""
+    at = ops.index(logits)
+    pool, kinds = ops[at - 1], [op.kind for op in ops[at - 1:]]
     _check(kinds[:2] == ["AVERAGE_POOL_2D", "CONV_2D"] and set(kinds[2:]) <= {"RESHAPE", "SQUEEZE", "SOFTMAX"},
            f"unexpected classifier head {kinds}")
-    pool_in = graph.tensors[ops[ops.index(logits) - 1].inputs[0]].shape
-    pool_out = graph.tensors[ops[ops.index(logits) - 1].outputs[0]].shape
+    _check(pool.inputs[0] == last.outputs[0] and logits.inputs[0] == pool.outputs[0],
+           "the classifier head is not fed by the last feature convolution")
+    pool_in, pool_out = graph.tensors[pool.inputs[0]].shape, graph.tensors[pool.outputs[0]].shape
     _check(pool_out[1:3] == (1, 1), f"average pool is not global: {pool_in} -> {pool_out}")
     _check(logits.activation == "NONE", "logits convolution has a fused activation")
     linear = model.classifier[-1]
-    _check(graph.tensors[logits.inputs[1]].shape[::3] == (linear.out_features, linear.in_features),
-           f"logits weight {graph.tensors[logits.inputs[1]].shape} does not fit {linear}")
+    shape = graph.tensors[logits.inputs[1]].shape
+    _check(shape == (linear.out_features, 1, 1, linear.in_features), f"logits weight {shape} does not fit {linear}")
 
 
 def load_imagenet_mobilenet_v2(tflite_path: str | Path, tf_padding: bool = True) -> MobileNetV2:
