@@ -8,6 +8,8 @@ export default defineConfig({
     projects: [
       {
         plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        // Lets tests import these fixture formats as bytes (`?inline`); Vite knows the other image types.
+        assetsInclude: ["**/*.heic", "**/*.tif"],
         test: {
           name: "worker",
           include: ["src/**/*.test.ts", "test/worker/**/*.test.ts"],

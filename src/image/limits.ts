@@ -1,0 +1,32 @@
+/**
+ * Resource limits for one image. The byte and pixel limits are checked from the bytes and the JPEG
+ * header before anything is decoded; the decoder's memory cap is a second guard. The defaults are
+ * justified by measurement in docs/images.md.
+ */
+export interface ImageLimits {
+  /** Largest accepted body, in bytes. */
+  maxBytes: number;
+  /** Largest pixel count the JPEG's SOF header may declare (width × height). */
+  maxPixels: number;
+  /** Largest width or height the SOF header may declare. */
+  maxDimension: number;
+  /** Cap on what the decoder may allocate, in MiB (its own accounting; a second guard). */
+  maxDecoderMemoryMB: number;
+  /**
+   * DCT scaling: the decoder picks the largest reduction (1/2, 1/4, 1/8) that keeps the decoded shorter
+   * side at least this long. The contract requires ≥ 2 × the model input (256). `Infinity` disables it.
+   */
+  minScaledSide: number;
+}
+
+export const DEFAULT_IMAGE_LIMITS: Readonly<ImageLimits> = Object.freeze({
+  maxBytes: 16 * 1024 * 1024,
+  maxPixels: 50_000_000,
+  maxDimension: 16_384,
+  maxDecoderMemoryMB: 96,
+  minScaledSide: 256,
+});
+
+export function resolveLimits(limits?: Partial<ImageLimits>): ImageLimits {
+  return { ...DEFAULT_IMAGE_LIMITS, ...limits };
+}
