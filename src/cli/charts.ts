@@ -1,0 +1,94 @@
+import * as vega from "vega";
+import { compile, type TopLevelSpec } from "vega-lite";
+import type { GroupScores } from "./evaluation";
+import type { RocPoint } from "./metrics";
+
+/** Renders a vega-lite spec to an SVG string in-process: no browser, no network, no CDN. */
+export async function toSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+const COLORS = { normal: "#2e7d32", anomaly: "#c62828" } as const;
+
+/** One score histogram of a group, on a shared x range, with the threshold as a dashed rule. */
+export function histogramSpec(group: GroupScores, threshold: number, domain: [number, number]): TopLevelSpec {
+  const step = (domain[1] - domain[0]) / 50;
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    width: 520,
+    height: 90,
+    title: { text: `${group.name} (${group.kind}, ${group.scores.length} photos)`, anchor: "start", fontSize: 12 },
+    layer: [
+      {
+        data: { values: group.scores.map((score) => ({ score })) },
+        mark: { type: "bar", color: COLORS[group.kind], opacity: 0.85 },
+        encoding: {
+          x: {
+            field: "score",
+            type: "quantitative",
+            bin: { extent: domain, step },
+            scale: { domain },
+            title: "cosine score to the reference centroid",
+          },
+          y: { aggregate: "count", type: "quantitative", title: "photos" },
+        },
+      },
+      {
+        data: { values: [{ threshold }] },
+        mark: { type: "rule", color: "#111", strokeDash: [4, 3], strokeWidth: 1.5 },
+        encoding: { x: { field: "threshold", type: "quantitative", scale: { domain } } },
+      },
+    ],
+  };
+}
+
+/** ROC curves (all anomalies and each anomaly group) with the operating point at the threshold. */
+export function rocSpec(curves: { name: string; points: RocPoint[] }[], threshold: number): TopLevelSpec {
+  const values = curves.flatMap((c) => thin(c.points).map((p) => ({ curve: c.name, fpr: p.fpr, tpr: p.tpr })));
+  const overall = curves[0]!.points;
+  // Operating point: the last ROC point whose threshold is still ≥ the reference threshold.
+  const operating = [...overall].reverse().find((p) => p.threshold >= threshold) ?? overall[0]!;
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    width: 420,
+    height: 420,
+    title: { text: "ROC: crop photos accepted vs anomalies accepted", anchor: "start", fontSize: 12 },
+    layer: [
+      {
+        data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] },
+        mark: { type: "line", color: "#bbb", strokeDash: [2, 2] },
+        encoding: { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" } },
+      },
+      {
+        data: { values },
+        mark: { type: "line", interpolate: "step-after", strokeWidth: 1.5 },
+        encoding: {
+          x: { field: "fpr", type: "quantitative", title: "false-accept rate (FPR)", scale: { domain: [0, 1] } },
+          y: { field: "tpr", type: "quantitative", title: "crop photos accepted (TPR)", scale: { domain: [0, 1] } },
+          color: { field: "curve", type: "nominal", title: null, sort: curves.map((c) => c.name) },
+          strokeWidth: { condition: { test: "datum.curve === 'all anomalies'", value: 3 }, value: 1.2 },
+        },
+      },
+      {
+        data: { values: [{ fpr: operating.fpr, tpr: operating.tpr, label: `threshold ${threshold.toFixed(3)}` }] },
+        layer: [
+          { mark: { type: "point", filled: true, size: 70, color: "#111" } },
+          { mark: { type: "text", align: "left", dx: 8, dy: 10, fontSize: 11 }, encoding: { text: { field: "label" } } },
+        ],
+        encoding: { x: { field: "fpr", type: "quantitative" }, y: { field: "tpr", type: "quantitative" } },
+      },
+    ],
+  };
+}
+
+/** Keeps at most ~`max` points of a curve (always both ends) so the SVG stays small. */
+function thin(points: readonly RocPoint[], max = 400): RocPoint[] {
+  if (points.length <= max) return [...points];
+  const every = Math.ceil(points.length / max);
+  return points.filter((_, i) => i % every === 0 || i === points.length - 1);
+}

@@ -1,0 +1,147 @@
+import { writeFile } from "node:fs/promises";
+import { checkProfile, groupNames, isPositiveInt, parse, parseNumber } from "../args";
+import { CliError, ExitCode, usageError } from "../cli-error";
+import { discoverImages } from "../discover";
+import { evaluateGroups, type Evaluation, type GroupScores } from "../evaluation";
+import { num, pct, table } from "../format";
+import { reportSkippedTo, type Io } from "../io";
+import { renderReport } from "../report";
+import { createScorer } from "../scorers";
+
+export const EVALUATE_USAGE = `usage: npm run evaluate -- --normal <dir>… --anomaly <dir>… [options]
+
+Scores labelled photos against a reference and prints AUROC, FPR at 95 % TPR, TPR at 1 % FPR and the
+accept/reject counts at the reference's threshold, overall and per directory.
+
+  --normal <dir>       photos of the crop (repeatable)
+  --anomaly <dir>      photos that are not (repeatable)
+  --profile <p>        profile (default: rice)
+  --reference <file>   reference JSON to score against locally (default: models/references/<profile>.json)
+  --url <worker>       score through a running worker instead (POST <url>/v1/check)
+  --report <out.html>  write a self-contained HTML report (histograms per group, ROC curve)
+  --limit <n>          use only the first n files (name order) of each directory
+  --threads <n>        onnxruntime threads for local scoring (default 1)
+  --json               print the results as JSON on stdout
+
+exit codes: 0 ok, 2 usage error, 3 a directory has no usable photo, 4 worker unreachable or refused`;
+
+export async function evaluate(argv: readonly string[], io: Io): Promise<ExitCode> {
+  const { values, positionals } = parse(
+    argv,
+    {
+      normal: { type: "string", multiple: true, default: [] },
+      anomaly: { type: "string", multiple: true, default: [] },
+      profile: { type: "string", default: "rice" },
+      reference: { type: "string" },
+      url: { type: "string" },
+      report: { type: "string" },
+      limit: { type: "string" },
+      threads: { type: "string" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h" },
+    },
+    EVALUATE_USAGE,
+  );
+  if (values.help) {
+    io.out(`${EVALUATE_USAGE}\n`);
+    return ExitCode.Ok;
+  }
+  if (positionals.length > 0) throw usageError(`unexpected argument "${positionals[0]}": name directories with --normal or --anomaly`);
+  if (values.normal.length === 0 || values.anomaly.length === 0) {
+    throw usageError(`both --normal and --anomaly directories are needed\n\n${EVALUATE_USAGE}`);
+  }
+  if (values.url && values.reference) throw usageError("--reference and --url exclude each other: the worker uses its own reference");
+  const profile = checkProfile(values.profile);
+  const limit = values.limit === undefined ? undefined : parseNumber("limit", values.limit, 0, isPositiveInt, "a positive integer");
+  const threads = parseNumber("threads", values.threads, 1, isPositiveInt, "a positive integer");
+
+  const args = [...values.normal.map((a) => ({ arg: a, kind: "normal" as const })), ...values.anomaly.map((a) => ({ arg: a, kind: "anomaly" as const }))];
+  const duplicate = args.find((a, i) => args.findIndex((b) => b.arg === a.arg) !== i);
+  if (duplicate) throw usageError(`${duplicate.arg} is given twice`);
+  const names = groupNames(args.map((a) => a.arg));
+  const files = await discoverImages(args.map((a) => a.arg), limit);
+
+  const scorer = await createScorer({
+    profile,
+    threads,
+    ...(values.reference ? { reference: values.reference } : {}),
+    ...(values.url ? { url: values.url } : {}),
+    ...(process.env.CROPGATE_API_KEY ? { apiKey: process.env.CROPGATE_API_KEY } : {}),
+  });
+  let result;
+  try {
+    result = await scorer.score(files, "scoring");
+  } finally {
+    await scorer.close();
+  }
+  reportSkippedTo(io, result.skipped);
+  const groups: GroupScores[] = args.map(({ arg, kind }) => ({
+    name: names.get(arg)!,
+    kind,
+    scores: result.scored.filter((s) => s.group === arg).map((s) => s.score),
+  }));
+  const empty = groups.filter((g) => g.scores.length === 0);
+  if (empty.length > 0) {
+    throw new CliError(ExitCode.Input, `no usable photo in ${empty.map((g) => g.name).join(", ")}`);
+  }
+  const thresholds = [...new Set(result.scored.map((s) => s.threshold))];
+  if (thresholds.length !== 1) {
+    // A worker whose current version changed mid-run would mix two references into one measurement.
+    throw new CliError(ExitCode.Remote, `the threshold changed during the run (${thresholds.join(", ")}); was a new version activated? Run again.`);
+  }
+  const evaluation = evaluateGroups(groups, thresholds[0]!);
+  const meta = { profile, source: scorer.source, skipped: result.skipped.length, createdAt: new Date().toISOString() };
+
+  if (values.report) {
+    const html = await renderReport(evaluation, groups, meta);
+    await writeFile(values.report, html).catch((err: Error) => {
+      throw usageError(`cannot write ${values.report}: ${err.message}`);
+    });
+  }
+  if (values.json) {
+    io.out(`${JSON.stringify({ ...meta, ...withoutRoc(evaluation), skipped: result.skipped.map(({ group: _g, ...s }) => s) }, null, 2)}\n`);
+  } else {
+    io.out(evaluationText(evaluation, meta.source, values.report));
+  }
+  return ExitCode.Ok;
+}
+
+const withoutRoc = ({ roc: _roc, ...rest }: Evaluation) => rest;
+
+export function evaluationText(e: Evaluation, source: string, report?: string): string {
+  const rows = e.groups.map((g) => [
+    g.name,
+    g.kind,
+    String(g.count),
+    String(g.accepted),
+    String(g.rejected),
+    pct(g.acceptRate),
+    num(g.auroc, 4),
+    pct(g.fprAt95Tpr),
+    pct(g.tprAt1Fpr),
+  ]);
+  const o = e.overall;
+  rows.push([
+    "ALL",
+    "",
+    String(o.normal.count + o.anomaly.count),
+    String(o.normal.accepted + o.anomaly.accepted),
+    String(o.normal.rejected + o.anomaly.rejected),
+    "",
+    num(o.auroc, 4),
+    pct(o.fprAt95Tpr),
+    pct(o.tprAt1Fpr),
+  ]);
+  return [
+    `scored by ${source}; threshold ${num(e.threshold, 4)} (accept = score ≥ threshold)`,
+    "",
+    table(["group", "kind", "photos", "accepted", "rejected", "accept %", "AUROC", "FPR@95%TPR", "TPR@1%FPR"], rows),
+    "",
+    `overall: AUROC ${num(o.auroc, 4)}, FPR@95%TPR ${pct(o.fprAt95Tpr)}, TPR@1%FPR ${pct(o.tprAt1Fpr)}; ` +
+      `at the threshold ${o.normal.accepted}/${o.normal.count} crop photos accepted (${pct(o.normal.accepted / o.normal.count)}), ` +
+      `${o.anomaly.accepted}/${o.anomaly.count} anomalies accepted (${pct(o.anomaly.accepted / o.anomaly.count)})`,
+    "(per normal directory: vs all anomalies; per anomaly directory: vs all normals)",
+    ...(report ? [`report: ${report}`] : []),
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,95 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import * as ort from "onnxruntime-node";
+import { PreprocessingSchema, type Preprocessing } from "../image";
+import { ManifestSchema, type Manifest } from "../model/manifest";
+import { CliError, ExitCode } from "./cli-error";
+
+/** The repository's `models/` folder: the CLI embeds with the very files the worker bundles. */
+export const MODELS_DIR = fileURLToPath(new URL("../../models/", import.meta.url));
+
+export async function loadManifest(modelsDir = MODELS_DIR): Promise<Manifest> {
+  const path = `${modelsDir}manifest.json`;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, "utf8"));
+  } catch (err) {
+    throw new CliError(ExitCode.Failure, `cannot read the model manifest ${path}: ${(err as Error).message}`);
+  }
+  const parsed = ManifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new CliError(ExitCode.Failure, `the model manifest ${path} is invalid: ${parsed.error.message}`);
+  }
+  return parsed.data;
+}
+
+/** A batch embedder over onnxruntime-node. Embeddings come back as the graph returns them (unnormalised). */
+export interface NodeEmbedder {
+  readonly manifest: Manifest;
+  /** The manifest's recipe, checked against the one src/image implements. */
+  readonly preprocessing: Preprocessing;
+  readonly inputSize: number;
+  embedBatch(tensors: readonly Float32Array[]): Promise<Float32Array[]>;
+  release(): Promise<void>;
+}
+
+export interface NodeEmbedderOptions {
+  modelsDir?: string;
+  threads?: number;
+}
+
+export async function loadNodeEmbedder(options: NodeEmbedderOptions = {}): Promise<NodeEmbedder> {
+  const modelsDir = options.modelsDir ?? MODELS_DIR;
+  const manifest = await loadManifest(modelsDir);
+  const recipe = PreprocessingSchema.safeParse(manifest.preprocessing);
+  if (!recipe.success) {
+    throw new CliError(ExitCode.Failure, `models/manifest.json asks for a preprocessing src/image does not implement: ${recipe.error.message}`);
+  }
+  const modelPath = `${modelsDir}${manifest.model.file}`;
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(modelPath);
+  } catch (err) {
+    throw new CliError(ExitCode.Failure, `cannot read the model ${modelPath}: ${(err as Error).message}`);
+  }
+  const sha = createHash("sha256").update(bytes).digest("hex");
+  if (sha !== manifest.model.sha256) {
+    throw new CliError(
+      ExitCode.Failure,
+      `the model ${modelPath} (sha256 ${sha}) does not match models/manifest.json (${manifest.model.sha256})`,
+    );
+  }
+  // Same graph options as the worker's session (src/model/session.ts), so both fold the same nodes.
+  const session = await ort.InferenceSession.create(bytes, {
+    graphOptimizationLevel: "all",
+    intraOpNumThreads: options.threads ?? 1,
+    extra: { session: { disable_quant_qdq: "1" } },
+  });
+  const { input, output } = manifest.model;
+  const [channels, height, width] = input.shape.slice(1) as [number, number, number];
+  const inputSize = channels * height * width;
+  const dimension = output.shape[1];
+  return {
+    manifest,
+    preprocessing: recipe.data,
+    inputSize,
+    async embedBatch(tensors) {
+      if (tensors.length === 0) return [];
+      const batch = new Float32Array(tensors.length * inputSize);
+      tensors.forEach((t, i) => {
+        if (t.length !== inputSize) throw new Error(`tensor has ${t.length} values, model wants ${inputSize}`);
+        batch.set(t, i * inputSize);
+      });
+      const feeds = { [input.name]: new ort.Tensor("float32", batch, [tensors.length, channels, height, width]) };
+      const result = await session.run(feeds);
+      const out = result[output.name];
+      if (!out || !(out.data instanceof Float32Array) || out.data.length !== tensors.length * dimension) {
+        throw new Error(`model output ${output.name} is not float32[${tensors.length}, ${dimension}]`);
+      }
+      const data = out.data;
+      return tensors.map((_, i) => data.slice(i * dimension, (i + 1) * dimension));
+    },
+    release: () => session.release(),
+  };
+}

@@ -1,0 +1,140 @@
+import type { Manifest } from "../model/manifest";
+import { calibrate, crossValidatedScores, type HeldOutScores } from "./calibrate";
+import { sphericalKMeans } from "./kmeans";
+import { acceptRate, separation, thresholdForMaxAcceptRate, type Separation } from "./metrics";
+import { describe, type Distribution } from "./stats";
+import { dot, normalizedMean, type Vector } from "./vectors";
+
+export interface EnrollOptions {
+  profile: string;
+  displayName: string;
+  /** Share of held-out normal photos the threshold must accept. */
+  accept: number;
+  folds: number;
+  prototypes: number;
+  seed: number;
+  /** Raise the threshold until at most this share of the negatives is accepted. */
+  maxFalseAccept?: number;
+  createdBy: string;
+  now: Date;
+}
+
+export interface NegativeGroup {
+  name: string;
+  embeddings: Vector[];
+}
+
+export interface Enrollment {
+  reference: ReferenceDocument;
+  heldOut: HeldOutScores;
+  /** Held-out normal accept rate at the final threshold (lower than `accept` if tightened). */
+  normalAcceptRate: number;
+  negatives: { name: string; scores: number[]; acceptRate: number }[];
+  metrics?: Separation;
+  tightened?: { from: number; to: number };
+}
+
+/** The reference JSON of docs/contracts.md §3 as enroll writes it. */
+export interface ReferenceDocument {
+  schema: "cropgate.reference/v1";
+  profile: string;
+  displayName: string;
+  createdAt: string;
+  createdBy: string;
+  model: { id: string; sha256: string; dimension: number };
+  centroid: number[];
+  prototypes: number[][];
+  threshold: {
+    value: number;
+    score: "centroid-cosine";
+    policy: { kind: string; target: number };
+    prototypeValue?: number;
+  };
+  calibration: {
+    method: string;
+    normal: Distribution;
+    negatives?: Record<string, Distribution & { acceptRate: number }>;
+    metrics?: Separation;
+  };
+  data?: Record<string, unknown>;
+}
+
+/**
+ * Builds a reference from normalised embeddings: centroid and prototypes from every normal photo,
+ * threshold from cross-validated (held-out) scores, negatives scored against the final centroid.
+ * Pure and deterministic for the same inputs and options.
+ */
+export function enroll(
+  manifest: Manifest,
+  normals: readonly Vector[],
+  negativeGroups: readonly NegativeGroup[],
+  options: EnrollOptions,
+  data?: Record<string, unknown>,
+): Enrollment {
+  const heldOut = crossValidatedScores(normals, options.folds, options.prototypes, options.seed);
+  const calibrated = calibrate(heldOut, options.accept);
+  const centroid = normalizedMean(normals);
+  const prototypes = sphericalKMeans(normals, Math.min(options.prototypes, normals.length), options.seed).centres;
+
+  const negatives = negativeGroups.map((g) => {
+    const scores = g.embeddings.map((e) => dot(e, centroid));
+    return { name: g.name, scores };
+  });
+  const allNegativeScores = negatives.flatMap((g) => g.scores);
+
+  let value = calibrated.value;
+  let policy = { kind: "normal-accept-rate", target: options.accept };
+  let tightened: Enrollment["tightened"];
+  if (options.maxFalseAccept !== undefined && allNegativeScores.length > 0) {
+    const limit = thresholdForMaxAcceptRate(allNegativeScores, options.maxFalseAccept);
+    if (limit > value) {
+      tightened = { from: value, to: limit };
+      value = limit;
+      policy = { kind: "negative-accept-rate", target: options.maxFalseAccept };
+    }
+  }
+
+  const negativeStats = Object.fromEntries(
+    negatives.map((g) => [g.name, { ...describe(g.scores), acceptRate: acceptRate(g.scores, value) }]),
+  );
+  const metrics = allNegativeScores.length > 0 ? separation(heldOut.centroid, allNegativeScores) : undefined;
+  const method =
+    `${heldOut.folds}-fold cross-validation on ${normals.length} normal photos (fold = sorted index mod ${heldOut.folds}; ` +
+    `each fold scored against a centroid built without it)` +
+    (tightened ? `; threshold raised so at most ${pct(options.maxFalseAccept!)} of the negatives pass` : "");
+
+  const reference: ReferenceDocument = {
+    schema: "cropgate.reference/v1",
+    profile: options.profile,
+    displayName: options.displayName,
+    createdAt: options.now.toISOString(),
+    createdBy: options.createdBy,
+    model: { id: manifest.model.id, sha256: manifest.model.sha256, dimension: manifest.model.output.shape[1] },
+    centroid,
+    prototypes,
+    threshold: {
+      value,
+      score: "centroid-cosine",
+      policy,
+      // Only meaningful under the same policy; a tightened centroid threshold has no prototype twin.
+      ...(tightened ? {} : { prototypeValue: calibrated.prototypeValue }),
+    },
+    calibration: {
+      method,
+      normal: describe(heldOut.centroid),
+      ...(negatives.length > 0 ? { negatives: negativeStats } : {}),
+      ...(metrics ? { metrics } : {}),
+    },
+    ...(data ? { data } : {}),
+  };
+  return {
+    reference,
+    heldOut,
+    normalAcceptRate: acceptRate(heldOut.centroid, value),
+    negatives: negatives.map((g) => ({ ...g, acceptRate: negativeStats[g.name]!.acceptRate })),
+    ...(metrics ? { metrics } : {}),
+    ...(tightened ? { tightened } : {}),
+  };
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)} %`;

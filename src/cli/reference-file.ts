@@ -1,0 +1,51 @@
+import { readFile } from "node:fs/promises";
+import { z } from "zod";
+import type { Manifest } from "../model/manifest";
+import { CliError, ExitCode, usageError } from "./cli-error";
+import { MODELS_DIR } from "./model";
+
+// TEMPORARY: the fields the CLI scores with, until src/references/ exports the worker's full schema.
+export const ScoringReferenceSchema = z.looseObject({
+  schema: z.literal("cropgate.reference/v1"),
+  profile: z.string(),
+  displayName: z.string(),
+  model: z.object({ id: z.string(), sha256: z.string(), dimension: z.number().int().positive() }),
+  centroid: z.array(z.number()).min(1),
+  threshold: z.looseObject({ value: z.number() }),
+});
+export type ScoringReference = z.infer<typeof ScoringReferenceSchema>;
+
+/** `--reference file` or the shipped `models/references/<profile>.json`, validated against the model in use. */
+export async function loadReference(manifest: Manifest, file: string | undefined, profile: string): Promise<ScoringReference> {
+  const path = file ?? `${MODELS_DIR}references/${profile}.json`;
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch {
+    throw usageError(
+      file
+        ? `cannot read the reference ${file}`
+        : `no shipped reference for profile "${profile}" (${path}); pass --reference <file.json> or --url <worker>`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw usageError(`${path} is not JSON: ${(err as Error).message}`);
+  }
+  const parsed = ScoringReferenceSchema.safeParse(json);
+  if (!parsed.success) throw usageError(`${path} is not a cropgate reference: ${z.prettifyError(parsed.error)}`);
+  const ref = parsed.data;
+  if (ref.model.sha256 !== manifest.model.sha256) {
+    throw new CliError(
+      ExitCode.Usage,
+      `${path} was made with model ${ref.model.id} (${ref.model.sha256.slice(0, 12)}…), but models/ holds ${manifest.model.id} ` +
+        `(${manifest.model.sha256.slice(0, 12)}…); re-enroll the profile with this model`,
+    );
+  }
+  if (ref.centroid.length !== manifest.model.output.shape[1]) {
+    throw usageError(`${path} has a ${ref.centroid.length}-d centroid; the model embeds in ${manifest.model.output.shape[1]} dimensions`);
+  }
+  return ref;
+}

@@ -1,0 +1,80 @@
+import { histogramSpec, rocSpec, toSvg } from "./charts";
+import type { Evaluation, GroupScores } from "./evaluation";
+import { num, pct } from "./format";
+
+export interface ReportMeta {
+  profile: string;
+  source: string;
+  skipped: number;
+  createdAt: string;
+}
+
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+
+/** A self-contained HTML page: inline CSS and inline SVG charts, no scripts, no external links. */
+export async function renderReport(e: Evaluation, groups: readonly GroupScores[], meta: ReportMeta): Promise<string> {
+  const all = groups.flatMap((g) => g.scores);
+  const lo = Math.min(Math.floor(Math.min(...all, e.threshold) * 10) / 10, 0.9);
+  const domain: [number, number] = [lo, 1];
+  const histograms = await Promise.all(groups.map((g) => toSvg(histogramSpec(g, e.threshold, domain))));
+  const roc = await toSvg(rocSpec(e.roc, e.threshold));
+  const o = e.overall;
+  const rows = e.groups
+    .map(
+      (g) =>
+        `<tr class="${g.kind}"><td>${escapeHtml(g.name)}</td><td>${g.kind}</td><td>${g.count}</td><td>${g.accepted}</td>` +
+        `<td>${g.rejected}</td><td>${pct(g.acceptRate)}</td><td>${num(g.auroc, 4)}</td><td>${pct(g.fprAt95Tpr)}</td><td>${pct(g.tprAt1Fpr)}</td></tr>`,
+    )
+    .join("\n");
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>cropgate evaluation: ${escapeHtml(meta.profile)}</title>
+<style>
+  body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; padding: 0 1rem; }
+  h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 2rem; }
+  .headline { display: flex; gap: 1.5rem; flex-wrap: wrap; margin: 1rem 0; }
+  .headline div { background: #f4f4f4; border-radius: 6px; padding: .6rem 1rem; }
+  .headline b { display: block; font-size: 1.5rem; }
+  table { border-collapse: collapse; } td, th { padding: .25rem .7rem; text-align: right; border-bottom: 1px solid #ddd; }
+  td:first-child, th:first-child, td:nth-child(2) { text-align: left; }
+  tr.normal td:first-child { border-left: 4px solid #2e7d32; } tr.anomaly td:first-child { border-left: 4px solid #c62828; }
+  .charts { display: flex; gap: 2rem; flex-wrap: wrap; align-items: flex-start; }
+  .note { color: #666; font-size: 12px; }
+</style>
+</head>
+<body>
+<h1>cropgate evaluation — profile <code>${escapeHtml(meta.profile)}</code></h1>
+<p>Scored by ${escapeHtml(meta.source)} on ${escapeHtml(meta.createdAt)}. Threshold <b>${num(e.threshold, 4)}</b>
+(a photo passes when its cosine score to the reference centroid is ≥ the threshold).
+${meta.skipped > 0 ? `${meta.skipped} unreadable or unsupported files were skipped.` : ""}</p>
+<div class="headline">
+  <div>AUROC<b>${num(o.auroc, 4)}</b></div>
+  <div>FPR at 95 % TPR<b>${pct(o.fprAt95Tpr)}</b></div>
+  <div>TPR at 1 % FPR<b>${pct(o.tprAt1Fpr)}</b></div>
+  <div>crop photos accepted<b>${o.normal.accepted}/${o.normal.count}</b></div>
+  <div>anomalies accepted<b>${o.anomaly.accepted}/${o.anomaly.count}</b></div>
+</div>
+<h2>Per directory</h2>
+<table>
+<tr><th>group</th><th>kind</th><th>photos</th><th>accepted</th><th>rejected</th><th>accept rate</th><th>AUROC</th><th>FPR@95%TPR</th><th>TPR@1%FPR</th></tr>
+${rows}
+</table>
+<p class="note">A normal directory is measured against all anomalies; an anomaly directory against all normal photos.
+TPR = share of crop photos accepted; FPR = share of anomalies accepted.</p>
+<div class="charts">
+<div>
+<h2>Score histograms (dashed line: threshold)</h2>
+${histograms.join("\n")}
+</div>
+<div>
+<h2>ROC curve</h2>
+${roc}
+</div>
+</div>
+</body>
+</html>
+`;
+}
