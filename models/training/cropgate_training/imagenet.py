@@ -13,7 +13,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import torch
@@ -87,22 +87,24 @@ def image_files(folder: str | Path) -> list[Path]:
 @dataclass(frozen=True)
 class TFLiteOutputs:
     probs: np.ndarray  # (N, 1001) dequantized uint8 softmax (steps of 1/256)
-    logits: np.ndarray  # (N, 1001) dequantized uint8 logits (the tensor feeding the softmax)
+    logits: np.ndarray | None  # (N, 1001) dequantized uint8 logits (the softmax input), if kept
 
 
 class TFLiteClassifier:
     """The .tflite file run by Google's LiteRT interpreter (``ai-edge-litert``), as the reference."""
 
-    def __init__(self, tflite_path: str | Path, num_threads: int = 2):
+    def __init__(self, tflite_path: str | Path, num_threads: int = 2, keep_logits: bool = True):
         from ai_edge_litert.interpreter import Interpreter  # optional: only the port's checks need it
 
-        # preserve_all_tensors keeps the logits (the softmax input) readable after invoke().
+        # preserve_all_tensors keeps the logits (the softmax input) readable after invoke(); it is a
+        # debugging mode, so timings use keep_logits=False.
+        self._keep_logits = keep_logits
         self._it = Interpreter(model_path=str(tflite_path), num_threads=num_threads,
-                               experimental_preserve_all_tensors=True)
+                               experimental_preserve_all_tensors=keep_logits)
         self._it.allocate_tensors()
         (inp,), (out,) = self._it.get_input_details(), self._it.get_output_details()
         self._input, self._output = inp["index"], out["index"]
-        self.input_shape = tuple(inp["shape"])
+        self.input_shape = tuple(int(s) for s in inp["shape"])
         softmax = next(op for op in read_tflite(tflite_path).operators if op.kind == "SOFTMAX")
         self._logits = softmax.inputs[0]
         self._quant = {d["index"]: d["quantization"] for d in self._it.get_tensor_details()
@@ -114,10 +116,101 @@ class TFLiteClassifier:
 
     def __call__(self, pixels: np.ndarray) -> TFLiteOutputs:
         """uint8 (N, 224, 224, 3) RGB -> dequantized probabilities and logits."""
+        if pixels.dtype != np.uint8 or tuple(pixels.shape[1:]) != self.input_shape[1:]:
+            raise ValueError(f"expected uint8 (N, {', '.join(map(str, self.input_shape[1:]))}), "
+                             f"got {pixels.dtype} {pixels.shape}")
         probs, logits = [], []
         for image in pixels:
             self._it.set_tensor(self._input, image[None])
             self._it.invoke()
             probs.append(self._dequantized(self._output)[0])
-            logits.append(self._dequantized(self._logits)[0])
-        return TFLiteOutputs(np.stack(probs), np.stack(logits))
+            if self._keep_logits:
+                logits.append(self._dequantized(self._logits)[0])
+        return TFLiteOutputs(np.stack(probs), np.stack(logits) if logits else None)
+
+
+# --------------------------------------------------------------------------------- measurement
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def compare(logits: np.ndarray, ref: TFLiteOutputs) -> dict[str, float]:
+    """Agreement of float logits with the .tflite outputs on the same pixels."""
+    probs = _softmax(logits)
+    corr = np.array([np.corrcoef(a, b)[0, 1] for a, b in zip(logits, ref.logits)])
+    return {
+        "top1_agreement": float((probs.argmax(1) == ref.probs.argmax(1)).mean()),
+        "mean_abs_dprob": float(np.abs(probs - ref.probs).mean()),
+        "max_abs_dprob": float(np.abs(probs - ref.probs).max()),
+        "mean_abs_dtop1prob": float(np.abs(probs.max(1) - ref.probs.max(1)).mean()),
+        "logit_corr_min": float(corr.min()),
+        "logit_corr_median": float(np.median(corr)),
+    }
+
+
+def _best_times(fns: dict[str, Callable], batch, repeats: int) -> dict[str, float]:
+    """Best-of-`repeats` seconds per image for each function, interleaved so load from other
+    processes on a shared machine hits all of them alike."""
+    for fn in fns.values():
+        fn(batch)  # warm-up (allocations, XNNPACK weight packing)
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t = time.perf_counter()
+            fn(batch)
+            best[name] = min(best[name], time.perf_counter() - t)
+    return {name: b / len(batch) for name, b in best.items()}
+
+
+def main(argv: Iterable[str] | None = None) -> None:
+    from .tflite_port import load_imagenet_mobilenet_v2
+
+    default_data = Path(os.environ.get("CROPGATE_DATA", REPO.parent / "shared" / "data"))
+    default_weights = Path(os.environ.get("CROPGATE_WEIGHTS", REPO.parent / "shared" / "weights"))
+    ap = argparse.ArgumentParser(description="Compare the TFLite->torchvision port with the .tflite file.")
+    ap.add_argument("--data", type=Path, default=default_data)
+    ap.add_argument("--weights", type=Path, default=default_weights)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args(None if argv is None else list(argv))
+    torch.set_num_threads(args.threads)
+    tflite_path = args.weights / "mobilenet_v2_1.0_224_quant.tflite"
+
+    files = image_files(args.data / "negatives" / "photos") + image_files(args.data / "negatives" / "coco")
+    pixels = np.stack([load_imagenet_pixels(f) for f in files])
+    t = time.perf_counter()
+    port = load_imagenet_mobilenet_v2(tflite_path)
+    load_s = time.perf_counter() - t
+    symmetric = load_imagenet_mobilenet_v2(tflite_path, tf_padding=False)
+    reference = TFLiteClassifier(tflite_path, num_threads=args.threads)
+
+    def logits(model: torch.nn.Module, x: torch.Tensor) -> np.ndarray:
+        with torch.no_grad():
+            return torch.cat([model(x[i:i + 16]) for i in range(0, len(x), 16)]).double().numpy()
+
+    ref = reference(pixels)
+    x = pixels_to_tensor(pixels)
+    # What the .tflite sees after its own input dequantization: (q - 128) / 128, not x / 127.5 - 1.
+    x_exact = (torch.from_numpy(pixels).permute(0, 3, 1, 2).float() - 128) / 128
+    print(f"{len(files)} photos (negatives/photos + negatives/coco), {args.threads} threads, "
+          f"torch {torch.__version__}; port loaded in {load_s:.2f} s")
+    for name, model, inp in [("port, x/127.5-1", port, x), ("port, (x-128)/128", port, x_exact),
+                             ("symmetric padding", symmetric, x)]:
+        print(f"  {name:20s} " + "  ".join(f"{k} {v:.4g}" for k, v in compare(logits(model, inp), ref).items()))
+
+    print("runtime per image (best of 5, interleaved), same process:")
+    timed_reference = TFLiteClassifier(tflite_path, num_threads=args.threads, keep_logits=False)
+    tfl = _best_times({"tflite": timed_reference}, pixels[:8], 5)["tflite"]
+    print(f"  tflite uint8 (LiteRT CPU) 224 px, one image per invoke: {tfl * 1e3:.1f} ms (baseline)")
+    with torch.no_grad():
+        for size, batch in [(224, 1), (224, 16), (128, 16)]:
+            xb = torch.rand(batch, 3, size, size) * 2 - 1
+            t = _best_times({"port": port, "plain": symmetric}, xb, 5)
+            print(f"  port float32 {size} px batch {batch:2d}: {t['port'] * 1e3:.1f} ms/image "
+                  f"({t['port'] / tfl:.1f}x tflite); with torchvision's symmetric padding instead "
+                  f"{t['plain'] * 1e3:.1f} ms ({t['port'] / t['plain']:.2f}x)")
+
+if __name__ == "__main__":
+    main()

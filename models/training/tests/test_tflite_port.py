@@ -9,8 +9,8 @@ import pytest
 import torch
 from torch import nn
 
-from cropgate_training.imagenet import (TFLiteClassifier, image_files, load_imagenet_pixels, load_labels,
-                                        pixels_to_tensor)
+from cropgate_training.imagenet import (TFLiteClassifier, central_square, image_files, load_imagenet_pixels,
+                                        load_labels, pixels_to_tensor)
 from cropgate_training.tflite_port import (TFLitePortError, TFSameConv2d, load_imagenet_mobilenet_v2, port_graph,
                                            read_tflite, tf_same_padding)
 
@@ -49,6 +49,23 @@ def test_tf_same_padding_puts_the_odd_pixel_after():
     assert tf_same_padding(225, 3, 2) == (1, 1)  # odd sizes are symmetric: why the port rejects them
     assert tf_same_padding(7, 3, 1) == (1, 1)
     assert tf_same_padding(7, 1, 1) == (0, 0)
+
+
+def test_imagenet_input_recipe():
+    assert central_square(451, 300) == (94, 19, 356, 281)  # 262 = 87.5 % of the short side, centred
+    assert central_square(300, 451, fraction=1.0) == (0, 75, 300, 375)
+    x = pixels_to_tensor(np.array([[[0, 128, 255]]], dtype=np.uint8))
+    assert x.shape == (1, 3, 1, 1) and x.flatten().tolist() == pytest.approx([-1.0, 128 / 127.5 - 1, 1.0], abs=1e-6)
+    with pytest.raises(ValueError, match="uint8"):
+        pixels_to_tensor(np.zeros((4, 4, 3), dtype=np.float32))
+    with pytest.raises(ValueError, match="central fraction"):
+        central_square(10, 10, fraction=0)
+
+
+def test_wrong_label_file_is_a_clear_error(tmp_path):
+    (tmp_path / "labels.txt").write_text("cat\ndog\n")
+    with pytest.raises(ValueError, match="1001 labels"):
+        load_labels(tmp_path / "labels.txt")
 
 
 def test_missing_file_is_a_clear_error(tmp_path):
