@@ -172,14 +172,16 @@ class TFSameConv2d(nn.Conv2d):
     """A stride-2 ``nn.Conv2d`` with TensorFlow's asymmetric SAME padding, fixed at (0 before, 1 after).
 
     That is TF's padding for a 3x3 / stride-2 kernel on an even-sized input, which every stride-2
-    layer sees at 128, 160 and 224 px (any side divisible by 32). A constant pad keeps the exported
-    ONNX graph a plain Pad + Conv; odd sizes (where TF pads 1/1) raise instead of silently differing.
+    layer sees at 128, 160 and 224 px (any side divisible by 32). A constant pad exports to ONNX as
+    Pad + Conv (torch 1.13 feeds the Pad from a small constant subgraph that onnxruntime's basic
+    optimisation folds away); odd sizes (where TF pads 1/1) raise instead of silently differing.
     Subclassing ``nn.Conv2d`` keeps torchvision's state_dict keys.
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not (torch.jit.is_tracing() or torch.jit.is_scripting()):
-            h, w = x.shape[-2:]
+        h, w = x.shape[-2:]
+        # Only in eager mode: tracers (ONNX export, FX) see symbolic sizes and must not branch on them.
+        if isinstance(h, int) and isinstance(w, int) and not torch.jit.is_tracing():
             if h % 2 or w % 2:
                 raise ValueError(f"TF SAME padding is ported for even sizes only; a stride-2 layer got "
                                  f"{h}x{w} (use an input side divisible by 32)")
