@@ -26,8 +26,11 @@ export function quantileSorted(sorted: readonly number[], q: number): number {
 export function histogram(values: readonly number[]): { edges: number[]; counts: number[] } {
   const counts = new Array<number>(BINS).fill(0);
   for (const v of values) {
-    // Cosines are in [-1, 1] up to rounding; clamp so 1.0000001 lands in the last bin as numpy's would.
-    const bin = Math.min(BINS - 1, Math.max(0, Math.floor(((v + 1) / 2) * BINS)));
+    // Bin by comparing with the edges themselves (as numpy.histogram does), so a score that sits on an
+    // edge lands in the same bin as in the pipeline's histograms. Cosines are in [-1, 1] up to rounding:
+    // clamp, with the last bin closed on the right.
+    let bin = 0;
+    while (bin < BINS - 1 && v >= HISTOGRAM_EDGES[bin + 1]!) bin++;
     counts[bin]!++;
   }
   return { edges: [...HISTOGRAM_EDGES], counts };
