@@ -1,0 +1,85 @@
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { describe, expect, it, vi } from "vitest";
+import { loadNodeEmbedder } from "../../src/cli/model";
+import { dot, l2normalize } from "../../src/cli/vectors";
+import { imageToTensor } from "../../src/image";
+import { ManifestSchema } from "../../src/model/manifest";
+import { createEmbedder } from "../../src/model/session";
+
+// The worker imports ORT's wasm as a precompiled module (wrangler's CompiledWasm rule). Node has no
+// such rule, so hand the worker's own code the same module, compiled here from the same file.
+vi.mock("onnxruntime-web/ort-wasm-simd-threaded.wasm", async () => {
+  const { readFile } = await import("node:fs/promises");
+  const { createRequire } = await import("node:module");
+  const path = createRequire(import.meta.url).resolve("onnxruntime-web/ort-wasm-simd-threaded.wasm");
+  return { default: await WebAssembly.compile(await readFile(path)) };
+});
+
+const FIXTURES = ["rice-bacterial.jpg", "apple-leaf-healthy.jpg", "chelsea.jpg", "tomato/healthy.jpg", "variants/chelsea-orientation-6.jpg"];
+
+describe("CLI embeddings (onnxruntime-node) equal the worker's (onnxruntime-web wasm, src/model/session.ts)", () => {
+  it("within 1e-4 cosine on the fixtures, from the same src/image tensors", { timeout: 120_000 }, async () => {
+    const node = await loadNodeEmbedder();
+    const modelBytes = await readFile(new URL("../../models/cropgate-embedder-int8.onnx", import.meta.url));
+    const manifest = ManifestSchema.parse(JSON.parse(await readFile(new URL("../../models/manifest.json", import.meta.url), "utf8")));
+    const worker = await createEmbedder(modelBytes.buffer.slice(modelBytes.byteOffset, modelBytes.byteOffset + modelBytes.byteLength), manifest);
+    try {
+      for (const name of FIXTURES) {
+        const bytes = new Uint8Array(await readFile(new URL(`../fixtures/images/${name}`, import.meta.url)));
+        const { tensor } = imageToTensor(bytes, node.preprocessing);
+        const [fromNode] = await node.embedBatch([tensor]);
+        const fromWorker = await worker.embed(tensor);
+        const a = l2normalize(fromNode!);
+        const b = l2normalize(fromWorker);
+        expect(dot(a, b), name).toBeGreaterThanOrEqual(1 - 1e-4);
+        // Element-wise too: the placeholder model maps every photo close to one direction, where a
+        // cosine alone would hide differences.
+        expect(Math.max(...a.map((x, i) => Math.abs(x - b[i]!))), name).toBeLessThan(1e-3);
+      }
+    } finally {
+      await node.release();
+    }
+  });
+
+  it("a batch gives the same embeddings as one photo at a time", { timeout: 60_000 }, async () => {
+    const node = await loadNodeEmbedder();
+    try {
+      const tensors = await Promise.all(
+        FIXTURES.map(async (name) => imageToTensor(new Uint8Array(await readFile(new URL(`../fixtures/images/${name}`, import.meta.url))), node.preprocessing).tensor),
+      );
+      const batch = await node.embedBatch(tensors);
+      for (const [i, t] of tensors.entries()) {
+        const [single] = await node.embedBatch([t]);
+        expect(dot(l2normalize(single!), l2normalize(batch[i]!))).toBeGreaterThanOrEqual(1 - 1e-6);
+      }
+    } finally {
+      await node.release();
+    }
+  });
+});
+
+describe("CLI embeddings equal the model pipeline's int8 test vectors (models/test-vectors.json)", () => {
+  const vectorsUrl = new URL("../../models/test-vectors.json", import.meta.url);
+
+  it("cosine ≥ 0.9999 for every fixture the pipeline embedded", { timeout: 120_000 }, async (ctx) => {
+    if (!existsSync(vectorsUrl)) ctx.skip("models/test-vectors.json is not there yet: the model pipeline writes it with the trained model");
+    const vectors = JSON.parse(await readFile(vectorsUrl, "utf8")) as {
+      model: { sha256: string };
+      images: { file: string; embeddingInt8: number[] }[];
+    };
+    const node = await loadNodeEmbedder();
+    try {
+      // Vectors from another model than the one in models/ would prove nothing: fail, don't compare.
+      expect(vectors.model.sha256, "test vectors were written for another model than models/manifest.json's").toBe(node.manifest.model.sha256);
+      expect(vectors.images.length).toBeGreaterThan(0);
+      for (const image of vectors.images) {
+        const bytes = new Uint8Array(await readFile(new URL(`../../${image.file}`, import.meta.url)));
+        const [embedding] = await node.embedBatch([imageToTensor(bytes, node.preprocessing).tensor]);
+        expect(dot(l2normalize(embedding!), l2normalize(image.embeddingInt8)), image.file).toBeGreaterThanOrEqual(0.9999);
+      }
+    } finally {
+      await node.release();
+    }
+  });
+});
