@@ -12,6 +12,10 @@ export default defineConfig({
         assetsInclude: ["**/*.heic", "**/*.tif"],
         test: {
           name: "worker",
+          // One module registry for all worker test files: the ≈ 20 s load of ORT's wasm and the model
+          // happens once per run instead of once per file. Storage is shared too: tests use unique profiles.
+          isolate: false,
+          testTimeout: 30_000,
           include: ["src/**/*.test.ts", "test/worker/**/*.test.ts"],
           exclude: ["src/cli/**", "node_modules/**"],
         },

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PreprocessingSchema } from "./preprocessing-adapter";
+import { PreprocessingSchema } from "../image/preprocessing";
 
 const Hex64 = z.string().regex(/^[0-9a-f]{64}$/, "a lower-case hex sha256");
 const PositiveInt = z.number().int().positive();

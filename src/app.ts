@@ -1,0 +1,92 @@
+import { OpenAPIHono, type Hook } from "@hono/zod-openapi";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { z } from "zod";
+import { ApiError, errorBody } from "./errors";
+import type { AppDeps, AppEnv } from "./env";
+import { embeddingDimension } from "./model/manifest";
+import { createReferenceStore } from "./references/store";
+import { registerCheck } from "./routes/check";
+import { registerCurrentPut } from "./routes/current-put";
+import { registerHealth } from "./routes/health";
+import { registerProfilesList } from "./routes/profiles-list";
+import { registerVersionCreate } from "./routes/version-create";
+import { registerVersionGet } from "./routes/version-get";
+import { registerVersionsList } from "./routes/versions-list";
+import { pageRoutes } from "./routes/page";
+
+/** Validation failures of any route become `{ error: { code: "invalid_request", message } }` 400s. */
+export const defaultHook: Hook<unknown, AppEnv, string, unknown> = (result, c) => {
+  if (!result.success) {
+    const message = formatIssues((result.error as z.ZodError).issues, result.target);
+    return c.json(errorBody(new ApiError(400, "invalid_request", message)), 400);
+  }
+};
+
+function formatIssues(issues: z.ZodError["issues"], target: string): string {
+  const shown = issues.slice(0, 5).map((i) => `${[target, ...i.path].join(".")}: ${i.message}`);
+  const more = issues.length > shown.length ? ` (and ${issues.length - shown.length} more)` : "";
+  return `Invalid request: ${shown.join("; ")}${more}.`;
+}
+
+const HTTP_CODES: Record<number, string> = {
+  400: "bad_request",
+  404: "not_found",
+  405: "method_not_allowed",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+};
+
+/** The app factory: routes, validation, errors and the OpenAPI document, with dependencies injected. */
+export function createApp(deps: AppDeps) {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook });
+  const model = {
+    id: deps.manifest.model.id,
+    sha256: deps.manifest.model.sha256,
+    dimension: embeddingDimension(deps.manifest),
+  };
+
+  app.use("*", async (c, next) => {
+    c.set("deps", deps);
+    c.set("store", createReferenceStore({ kv: c.env.REFERENCES, model, cache: deps.referenceCache, now: deps.now }));
+    await next();
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return c.json(errorBody(err), err.status);
+    if (err instanceof HTTPException) {
+      const status = err.status as ContentfulStatusCode;
+      return c.json(errorBody(new ApiError(status, HTTP_CODES[status] ?? "http_error", err.message || "Request refused.")), status);
+    }
+    // Anything else is a bug: log it, tell the client nothing about internals.
+    console.error("unhandled error", c.req.method, c.req.path, err);
+    return c.json(errorBody(new ApiError(500, "internal_error", "Something went wrong on our side; please retry later.")), 500);
+  });
+
+  app.notFound((c) => c.json(errorBody(new ApiError(404, "not_found", `No route for ${c.req.method} ${c.req.path}.`)), 404));
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "apiKey", in: "header", name: "X-API-Key" });
+
+  registerHealth(app);
+  registerCheck(app);
+  registerProfilesList(app);
+  registerVersionsList(app);
+  registerVersionGet(app);
+  registerVersionCreate(app);
+  registerCurrentPut(app);
+  app.route("/", pageRoutes);
+
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "cropgate",
+      version: "0.1.0",
+      description: "Is this really a photo of the crop? Scores a JPEG against a crop's reference embedding.",
+    },
+  });
+
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

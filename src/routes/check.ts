@@ -1,0 +1,94 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "../env";
+import { requireApiKey } from "../http/auth";
+import { limitBody, MAX_IMAGE_REQUEST_BYTES, readImageBody } from "../http/body";
+import { imageToTensor } from "../image";
+import { ProfileSchema, VersionSchema } from "../references/schema";
+import { scoreEmbedding, verdictMessage } from "../scoring";
+import { API_KEY_SECURITY, errorResponse } from "./schemas";
+
+export const CheckQuerySchema = z.object({
+  profile: ProfileSchema.optional().openapi({ description: "crop profile; default from DEFAULT_PROFILE", example: "rice" }),
+  version: VersionSchema.optional().openapi({ description: "pin a reference version instead of the current one" }),
+});
+
+export const CheckResponseSchema = z
+  .object({
+    verdict: z.enum(["normal", "anomaly"]),
+    normal: z.boolean(),
+    score: z.number().openapi({ description: "cosine similarity of the photo's embedding to the reference centroid" }),
+    threshold: z.number().openapi({ description: "score >= threshold means normal" }),
+    confidence: z.number().min(0).max(1).openapi({ description: "confidence in the verdict; 0.5 at the threshold" }),
+    profile: z.string(),
+    reference: z.object({ version: z.string(), createdAt: z.string() }),
+    model: z.object({ id: z.string(), sha256: z.string() }),
+    message: z.string().openapi({ example: "This looks like a rice leaf." }),
+    timings: z
+      .object({ decodeMs: z.number(), preprocessMs: z.number(), inferenceMs: z.number(), totalMs: z.number() })
+      .openapi({ description: "server-side milliseconds; coarse on deployed Workers, whose clock only advances on I/O" }),
+  })
+  .openapi("CheckResult");
+
+// The body is parsed by hand (readImageBody) so its size is bounded while reading; the schemas here only
+// document it and are plain OpenAPI objects on purpose, which keeps zod-openapi from reading it first.
+const binary = { type: "string", format: "binary" } as const;
+export const checkRoute = createRoute({
+  method: "post",
+  path: "/v1/check",
+  summary: "Is this photo really the crop? Scores a JPEG against the profile's reference",
+  security: API_KEY_SECURITY,
+  middleware: [requireApiKey, limitBody(MAX_IMAGE_REQUEST_BYTES)] as const,
+  request: {
+    query: CheckQuerySchema,
+    body: {
+      required: true,
+      description: "A JPEG: raw, as the one file part of a multipart form, or base64 in JSON. The format is sniffed from the bytes.",
+      content: {
+        "image/jpeg": { schema: binary },
+        "application/octet-stream": { schema: binary },
+        "multipart/form-data": { schema: { type: "object", additionalProperties: binary } },
+        "application/json": { schema: { type: "object", required: ["image"], properties: { image: { type: "string", contentEncoding: "base64" } } } },
+      } as never,
+    },
+  },
+  responses: {
+    200: { description: "The verdict", content: { "application/json": { schema: CheckResponseSchema } } },
+    400: errorResponse("Empty body, malformed multipart/JSON/base64, or invalid query"),
+    401: errorResponse("API_KEYS is set and X-API-Key is missing or wrong"),
+    404: errorResponse("Unknown profile or version"),
+    409: errorResponse("The pinned version was made for another model"),
+    413: errorResponse("Body, file or declared pixel count too large"),
+    415: errorResponse("Not a JPEG (HEIC, PNG, WebP, GIF, ...)"),
+    422: errorResponse("A JPEG that cannot be decoded"),
+    503: errorResponse("No active reference for the profile yet, or it was made for another model"),
+  },
+});
+
+export function registerCheck(app: OpenAPIHono<AppEnv>) {
+  app.openapi(checkRoute, async (c) => {
+    const start = performance.now();
+    const { profile = c.env.DEFAULT_PROFILE, version } = c.req.valid("query");
+    const bytes = await readImageBody(c.req.raw);
+    // Cheap lookups first: an unknown profile costs no decoding.
+    const stored = await c.var.store.resolve(profile, version, { knownProfile: profile === c.env.DEFAULT_PROFILE });
+    const { manifest, getEmbedder } = c.var.deps;
+    const { tensor, timings } = imageToTensor(bytes, manifest.preprocessing);
+    const embedder = await getEmbedder();
+    const t0 = performance.now();
+    const embedding = await embedder.embed(tensor);
+    const inferenceMs = performance.now() - t0;
+    const { reference } = stored;
+    const result = scoreEmbedding(embedding, reference);
+    return c.json(
+      {
+        ...result,
+        profile,
+        reference: { version: stored.version, createdAt: reference.createdAt },
+        model: { id: manifest.model.id, sha256: manifest.model.sha256 },
+        message: verdictMessage(result, reference.displayName),
+        timings: { ...timings, inferenceMs, totalMs: performance.now() - start },
+      },
+      200,
+    );
+  });
+}

@@ -1,0 +1,21 @@
+import type { Score } from "./verdict";
+
+/** Below this confidence the verdict is close to the threshold and the message says so. */
+export const BORDERLINE_CONFIDENCE = 0.7;
+
+/** One short line for a person holding a phone. `displayName` is the reference's, e.g. "rice leaf". */
+export function verdictMessage(result: Pick<Score, "normal" | "confidence">, displayName: string): string {
+  const what = withArticle(displayName);
+  if (result.normal) {
+    return result.confidence < BORDERLINE_CONFIDENCE
+      ? `This probably shows ${what}, but only just; a closer, sharper photo would be safer.`
+      : `This looks like ${what}.`;
+  }
+  return result.confidence < BORDERLINE_CONFIDENCE
+    ? `Not sure this is ${what}. Retake the photo closer to the leaf, in good light.`
+    : `This doesn't look like ${what}. Retake the photo of the ${displayName}, close up and in good light.`;
+}
+
+function withArticle(name: string): string {
+  return /^[aeiou]/i.test(name) ? `an ${name}` : `a ${name}`;
+}
