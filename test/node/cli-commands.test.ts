@@ -1,0 +1,322 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile, copyFile, mkdir } from "node:fs/promises";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main";
+import { loadNodeEmbedder } from "../../src/cli/model";
+import { dot, l2normalize } from "../../src/cli/vectors";
+import { imageToTensor } from "../../src/image";
+
+const REPO = new URL("../../", import.meta.url).pathname;
+const FIX = join(REPO, "test/fixtures/images");
+const TOMATO = join(FIX, "tomato");
+
+async function run(...argv: string[]) {
+  let out = "";
+  let err = "";
+  const code = await main(argv, { out: (t) => void (out += t), err: (t) => void (err += t) });
+  return { code, out, err };
+}
+
+const noStackTrace = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
+
+let tmp: string;
+let manifest: { model: { id: string; sha256: string } };
+let riceEmbedding: number[];
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), "cropgate-cli-"));
+  const embedder = await loadNodeEmbedder();
+  manifest = embedder.manifest;
+  const bytes = new Uint8Array(await readFile(join(FIX, "rice-bacterial.jpg")));
+  riceEmbedding = l2normalize((await embedder.embedBatch([imageToTensor(bytes, embedder.preprocessing).tensor]))[0]!);
+  await embedder.release();
+}, 60_000);
+afterAll(() => rm(tmp, { recursive: true, force: true }));
+
+/** A reference whose centroid is the rice fixture's own embedding, with a chosen threshold. */
+async function referenceFile(name: string, threshold: number, sha = manifest.model.sha256) {
+  const path = join(tmp, name);
+  const ref = {
+    schema: "cropgate.reference/v1",
+    profile: "rice",
+    displayName: "rice leaf",
+    model: { id: manifest.model.id, sha256: sha, dimension: 512 },
+    centroid: riceEmbedding,
+    prototypes: [riceEmbedding],
+    threshold: { value: threshold, score: "centroid-cosine", policy: { kind: "normal-accept-rate", target: 0.95 } },
+  };
+  await writeFile(path, JSON.stringify(ref));
+  return path;
+}
+
+describe("check (local)", () => {
+  it("prints one verdict per photo; exit 0 when all pass, 1 when one does not", { timeout: 60_000 }, async () => {
+    const accepting = await referenceFile("accept-all.json", -1);
+    const ok = await run("check", join(FIX, "rice-bacterial.jpg"), join(FIX, "chelsea.jpg"), "--reference", accepting);
+    expect(ok.code).toBe(0);
+    const lines = ok.out.trim().split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/rice-bacterial\.jpg: normal \(score 1\.000 ≥ -1\.000\)/); // its own embedding: cosine 1
+
+    const rejecting = await referenceFile("reject-all.json", 1.5);
+    const bad = await run("check", join(FIX, "chelsea.jpg"), "--reference", rejecting);
+    expect(bad.code).toBe(1);
+    expect(bad.out).toMatch(/chelsea\.jpg: anomaly \(score .* < 1\.500\)/);
+  });
+
+  it("--json gives scores equal to the cosine with the centroid, and lists unusable files with reasons (exit 3)", { timeout: 60_000 }, async () => {
+    const ref = await referenceFile("ref.json", 0.5);
+    const r = await run("check", "--json", "--reference", ref, join(FIX, "rice-bacterial.jpg"), join(FIX, "variants"));
+    expect(r.code).toBe(3);
+    const json = JSON.parse(r.out);
+    expect(json.results[0]).toMatchObject({ path: join(FIX, "rice-bacterial.jpg"), verdict: "normal", threshold: 0.5 });
+    expect(json.results[0].score).toBeCloseTo(dot(riceEmbedding, riceEmbedding), 6);
+    const reasons = Object.fromEntries(json.skipped.map((s: { path: string; reason: string }) => [s.path.replace(`${FIX}/variants/`, ""), s.reason]));
+    expect(reasons["tiny.png"]).toMatch(/^unsupported_image_format: PNG/);
+    expect(reasons["coffee-truncated.jpg"]).toMatch(/^invalid_jpeg/);
+    expect(reasons["sof-65535x65535.jpg"]).toMatch(/^image_too_large/);
+    expect(json.results.map((x: { path: string }) => x.path)).toContain(join(FIX, "variants/chelsea-cmyk.jpg"));
+    expect(r.err).toMatch(/skipped \d+ files:\n {2}.*coffee-truncated\.jpg: invalid_jpeg/);
+  });
+
+  it("usage errors exit 2 with one clear line, never a stack trace", async () => {
+    for (const argv of [
+      ["check"],
+      ["check", "--bogus", "x.jpg"],
+      ["check", join(tmp, "does-not-exist.jpg")],
+      ["check", join(FIX, "chelsea.jpg"), "--profile", "no-such-profile"],
+      ["check", join(FIX, "chelsea.jpg"), "--url", "ftp://example"],
+      ["check", join(FIX, "chelsea.jpg"), "--url", "http://127.0.0.1:1", "--reference", "x.json"],
+      ["frobnicate"],
+    ]) {
+      const r = await run(...argv);
+      expect(r.code, argv.join(" ")).toBe(2);
+      expect(r.err, argv.join(" ")).toMatch(/^cropgate \S+: /);
+      noStackTrace(r.err);
+    }
+    expect((await run("check", join(FIX, "chelsea.jpg"), "--profile", "no-such-profile")).err).toMatch(/no shipped reference for profile "no-such-profile"/);
+  });
+
+  it("refuses a reference made with another model (exit 2)", { timeout: 30_000 }, async () => {
+    const other = await referenceFile("other-model.json", 0.5, "0".repeat(64));
+    const r = await run("check", join(FIX, "chelsea.jpg"), "--reference", other);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/made with model .* re-enroll/);
+  });
+});
+
+describe("enroll", () => {
+  it("builds a calibrated reference in the contract's shape, deterministically", { timeout: 120_000 }, async () => {
+    const out1 = join(tmp, "tomato-1.json");
+    const out2 = join(tmp, "tomato-2.json");
+    const args = ["enroll", "tomato", TOMATO, "--negatives", join(FIX, "variants"), "--display-name", "tomato leaf"];
+    const r1 = await run(...args, "--out", out1);
+    expect(r1.code, r1.err).toBe(0);
+    const r2 = await run(...args, "--out", out2, "--json");
+    expect(r2.code).toBe(0);
+    const a = JSON.parse(await readFile(out1, "utf8"));
+    const b = JSON.parse(await readFile(out2, "utf8"));
+    expect({ ...a, createdAt: 0 }).toEqual({ ...b, createdAt: 0 });
+
+    expect(a).toMatchObject({
+      schema: "cropgate.reference/v1",
+      profile: "tomato",
+      displayName: "tomato leaf",
+      createdBy: "cropgate enroll 0.1.0",
+      model: { id: manifest.model.id, sha256: manifest.model.sha256, dimension: 512 },
+      threshold: { score: "centroid-cosine", policy: { kind: "normal-accept-rate", target: 0.95 } },
+    });
+    expect(a.centroid).toHaveLength(512);
+    expect(Math.hypot(...a.centroid)).toBeCloseTo(1, 6);
+    expect(a.prototypes).toHaveLength(3);
+    for (const p of a.prototypes) expect(Math.hypot(...p)).toBeCloseTo(1, 6);
+    expect(a.calibration.normal.count).toBe(10);
+    expect(a.calibration.normal.histogram.counts.reduce((x: number, y: number) => x + y, 0)).toBe(10);
+    // 95 % of 10 held-out photos → at least 10 - floor(0.5) = 10 accepted: the threshold is their minimum.
+    expect(a.threshold.value).toBe(a.calibration.normal.min);
+    expect(Object.keys(a.calibration.negatives)).toEqual(["variants"]);
+    expect(a.calibration.metrics).toHaveProperty("auroc");
+
+    const summary = JSON.parse(r2.out);
+    expect(summary).toMatchObject({ profile: "tomato", normals: 10, negatives: { variants: { count: expect.any(Number) } } });
+    expect(summary.falseAcceptRate).toBeGreaterThanOrEqual(0);
+    expect(summary.skipped.length).toBeGreaterThan(0); // the variants' PNG, HEIC… are listed, not dropped
+  });
+
+  it("says the false-accept rate is unknown without --negatives", { timeout: 60_000 }, async () => {
+    const r = await run("enroll", "tomato", TOMATO, "--out", join(tmp, "t.json"), "--accept", "0.9");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/false-accept rate: UNKNOWN/);
+    expect(JSON.parse(await readFile(join(tmp, "t.json"), "utf8")).threshold.policy.target).toBe(0.9);
+  });
+
+  it("needs enough usable photos (exit 3) and valid options (exit 2)", { timeout: 60_000 }, async () => {
+    const few = join(tmp, "few");
+    await mkdir(few);
+    for (const f of ["healthy.jpg", "leaf-mold.jpg", "late-blight.jpg"]) await copyFile(join(TOMATO, f), join(few, f));
+    const r = await run("enroll", "tomato", few, "--out", join(tmp, "few.json"));
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/only 3 usable tomato photos; enrolling needs at least 10/);
+    for (const argv of [
+      ["enroll", "Tomato!", TOMATO],
+      ["enroll", "tomato"],
+      ["enroll", "tomato", TOMATO, "--accept", "95"],
+      ["enroll", "tomato", TOMATO, "--folds", "1"],
+      ["enroll", "tomato", TOMATO, "--upload", "http://127.0.0.1:1"],
+      ["enroll", "tomato", TOMATO, "--max-false-accept", "0.01"],
+    ]) {
+      const u = await run(...argv);
+      expect(u.code, argv.join(" ")).toBe(2);
+      noStackTrace(u.err);
+    }
+  });
+});
+
+describe("evaluate", () => {
+  it("prints per-directory and overall metrics and writes a self-contained HTML report", { timeout: 120_000 }, async () => {
+    const ref = join(tmp, "tomato-eval.json");
+    expect((await run("enroll", "tomato", TOMATO, "--out", ref)).code).toBe(0);
+    const report = join(tmp, "report.html");
+    const anomalies = [join(FIX, "rice-bacterial.jpg"), join(FIX, "chelsea.jpg"), join(FIX, "coffee.jpg")];
+    const r = await run(
+      "evaluate", "--normal", TOMATO, ...anomalies.flatMap((a) => ["--anomaly", a]), "--reference", ref, "--report", report, "--json",
+    );
+    expect(r.code, r.err).toBe(0);
+    const json = JSON.parse(r.out);
+    const threshold = JSON.parse(await readFile(ref, "utf8")).threshold.value;
+    expect(json.threshold).toBe(threshold);
+    expect(json.groups.map((g: { name: string; kind: string; count: number }) => [g.name, g.kind, g.count])).toEqual([
+      ["tomato", "normal", 10],
+      ["rice-bacterial.jpg", "anomaly", 1],
+      ["chelsea.jpg", "anomaly", 1],
+      ["coffee.jpg", "anomaly", 1],
+    ]);
+    expect(json.overall.normal.count).toBe(10);
+    expect(json.overall.normal.accepted + json.overall.normal.rejected).toBe(10);
+    expect(json.overall.anomaly.count).toBe(3);
+    expect(json.overall.auroc).toBeGreaterThanOrEqual(0);
+    expect(json.overall.auroc).toBeLessThanOrEqual(1);
+
+    const html = await readFile(report, "utf8");
+    expect(html.match(/<svg/g)).toHaveLength(5); // 4 histograms + ROC
+    expect(html).not.toMatch(/<script|<link|src=/i);
+    expect(html.replace(/http:\/\/www\.w3\.org\/[\w/]+/g, "")).not.toMatch(/https?:\/\//);
+    expect(html).toContain("coffee.jpg");
+
+    const text = await run("evaluate", "--normal", TOMATO, "--anomaly", anomalies[0]!, "--reference", ref);
+    expect(text.out).toMatch(/^group\s+kind\s+photos\s+accepted\s+rejected/m);
+    expect(text.out).toMatch(/^ALL\s+11\s/m);
+  });
+
+  it("errors: missing groups (2), a directory with no usable photo (3)", { timeout: 60_000 }, async () => {
+    const r = await run("evaluate", "--normal", TOMATO);
+    expect(r.code).toBe(2);
+    const junk = join(tmp, "junk");
+    await mkdir(junk);
+    await copyFile(join(FIX, "variants/tiny.png"), join(junk, "tiny.png"));
+    const e = await run("evaluate", "--normal", TOMATO, "--anomaly", junk, "--reference", await referenceFile("r2.json", 0.5));
+    expect(e.code).toBe(3);
+    expect(e.err).toMatch(/tiny\.png: unsupported_image_format/);
+    expect(e.err).toMatch(/no usable photo in junk/);
+  });
+});
+
+/** A stand-in for the worker's HTTP API (issue 3): enough to test the CLI's client side. */
+function fakeWorker(handler: (req: IncomingMessage, body: Buffer) => { status: number; json: unknown }) {
+  const requests: { method: string; url: string; headers: IncomingMessage["headers"]; body: Buffer }[] = [];
+  const server: Server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    requests.push({ method: req.method!, url: req.url!, headers: req.headers, body });
+    const { status, json } = handler(req, body);
+    res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(json));
+  });
+  return new Promise<{ url: string; requests: typeof requests; close: () => Promise<void> }>((resolve) =>
+    server.listen(0, "127.0.0.1", () =>
+      resolve({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        requests,
+        close: () => new Promise((r) => server.close(() => r())),
+      }),
+    ),
+  );
+}
+
+describe("talking to a worker (--url, --upload)", () => {
+  it("check --url posts the JPEG bytes and prints the worker's verdict; refused photos are skipped", { timeout: 30_000 }, async () => {
+    const worker = await fakeWorker((req, body) =>
+      body[0] === 0xff
+        ? { status: 200, json: { verdict: "anomaly", normal: false, score: 0.2, threshold: 0.7, confidence: 0.1, profile: "rice", message: "This does not look like a rice leaf.", reference: { version: "v1" } } }
+        : { status: 415, json: { error: { code: "unsupported_image_format", message: "PNG images are not supported." } } },
+    );
+    try {
+      const r = await run("check", join(FIX, "chelsea.jpg"), join(FIX, "variants/tiny.png"), "--url", worker.url, "--profile", "rice");
+      expect(r.code).toBe(3);
+      expect(r.out).toBe(`${join(FIX, "chelsea.jpg")}: anomaly (score 0.200 < 0.700, confidence 0.10)  This does not look like a rice leaf.\n`);
+      expect(r.err).toMatch(/tiny\.png: unsupported_image_format: PNG images are not supported\./);
+      expect(worker.requests[0]).toMatchObject({ method: "POST", url: "/v1/check?profile=rice" });
+      expect(worker.requests[0]!.headers["content-type"]).toBe("image/jpeg");
+      expect(worker.requests[0]!.body.equals(await readFile(join(FIX, "chelsea.jpg")))).toBe(true);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it("a worker error or an unreachable worker exits 4 with the reason", { timeout: 30_000 }, async () => {
+    const worker = await fakeWorker(() => ({ status: 503, json: { error: { code: "no_reference", message: "No reference yet." } } }));
+    try {
+      const r = await run("check", join(FIX, "chelsea.jpg"), "--url", worker.url);
+      expect(r.code).toBe(4);
+      expect(r.err).toMatch(/answered 503 no_reference: No reference yet\./);
+    } finally {
+      await worker.close();
+    }
+    // The closed server's port: nothing listens there now.
+    const down = await run("check", join(FIX, "chelsea.jpg"), "--url", worker.url);
+    expect(down.code).toBe(4);
+    expect(down.err).toBe(`cropgate check: cannot reach ${worker.url}: ECONNREFUSED\n`);
+    noStackTrace(down.err);
+  });
+
+  it("enroll --upload stores the written reference through the admin API with the bearer token", { timeout: 60_000 }, async () => {
+    const worker = await fakeWorker((req) =>
+      req.headers.authorization === "Bearer s3cret"
+        ? { status: 201, json: { profile: "tomato", version: "01JTESTVERSION", active: true } }
+        : { status: 401, json: { error: { code: "unauthorized", message: "Bad token." } } },
+    );
+    try {
+      const out = join(tmp, "up.json");
+      const ok = await run("enroll", "tomato", TOMATO, "--out", out, "--upload", worker.url, "--token", "s3cret");
+      expect(ok.code, ok.err).toBe(0);
+      expect(ok.out).toMatch(/uploaded and activated as version 01JTESTVERSION/);
+      const req = worker.requests[0]!;
+      expect(req).toMatchObject({ method: "POST", url: "/v1/profiles/tomato/versions?activate=true" });
+      expect(JSON.parse(req.body.toString())).toEqual(JSON.parse(await readFile(out, "utf8")));
+
+      const refused = await run("enroll", "tomato", TOMATO, "--out", out, "--upload", worker.url, "--token", "wrong");
+      expect(refused.code).toBe(4);
+      expect(refused.err).toMatch(/upload refused by .*: 401 unauthorized: Bad token\./);
+    } finally {
+      await worker.close();
+    }
+  });
+});
+
+describe("as a process", () => {
+  it("npm run check's entry point exits with the documented code and no stack trace", { timeout: 60_000 }, async () => {
+    const tsx = join(REPO, "node_modules/.bin/tsx");
+    const result = await promisify(execFile)(tsx, [join(REPO, "src/cli/main.ts"), "check", "--nope"], { cwd: REPO }).then(
+      () => ({ code: 0, stderr: "" }),
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^cropgate check: Unknown option '--nope'/);
+    noStackTrace(result.stderr);
+  });
+});
