@@ -1,9 +1,10 @@
 import { ApiError } from "../errors";
-import { decodeWithJpegJs } from "./decode-jpegjs";
+import { decodeJpeg } from "./jpeg-decoder";
 import { readJpegHeader } from "./jpeg-header";
 import { type ImageLimits, resolveLimits } from "./limits";
 import { applyOrientation } from "./orientation";
 import type { Preprocessing } from "./preprocessing";
+import { chooseScaleDenom, scaledCropBox } from "./scaling";
 import { requireJpeg } from "./sniff";
 import { rgbToTensor } from "./tensor";
 
@@ -11,6 +12,8 @@ export { PreprocessingSchema, DEFAULT_PREPROCESSING, type Preprocessing } from "
 export { DEFAULT_IMAGE_LIMITS, type ImageLimits } from "./limits";
 export { sniffImageFormat, type ImageFormat } from "./sniff";
 export { readJpegHeader, type JpegHeader } from "./jpeg-header";
+export { decodeJpeg, type ScaleDenom } from "./jpeg-decoder";
+export { chooseScaleDenom } from "./scaling";
 
 export interface ImageInfo {
   format: "jpeg";
@@ -65,11 +68,12 @@ export function checkImage(bytes: Uint8Array, limits: ImageLimits) {
 export function imageToTensor(bytes: Uint8Array, preprocessing: Preprocessing, limits?: Partial<ImageLimits>): ImageTensor {
   const lim = resolveLimits(limits);
   const header = checkImage(bytes, lim);
+  const denom = chooseScaleDenom(header.width, header.height, lim.minScaledSide);
   const t0 = performance.now();
-  const decoded = decodeWithJpegJs(bytes, lim.maxPixels, lim.maxDecoderMemoryMB);
+  const decoded = decodeJpeg(bytes, { scaleDenom: denom, maxMemoryBytes: lim.maxDecoderMemoryMB * 2 ** 20 });
   const t1 = performance.now();
   const oriented = applyOrientation(decoded, header.orientation);
-  const tensor = rgbToTensor(oriented, preprocessing);
+  const tensor = rgbToTensor(oriented, preprocessing, scaledCropBox(header.width, header.height, header.orientation, denom));
   const t2 = performance.now();
   return {
     tensor,
@@ -80,7 +84,7 @@ export function imageToTensor(bytes: Uint8Array, preprocessing: Preprocessing, l
       orientation: header.orientation,
       decodedWidth: decoded.width,
       decodedHeight: decoded.height,
-      scale: decoded.width / header.width,
+      scale: 1 / denom,
       progressive: header.progressive,
       components: header.components,
     },
