@@ -1,0 +1,52 @@
+// `npm start [-- wrangler dev options]`: local secrets, local KV seeded with the bundled rice reference,
+// then `wrangler dev` on 127.0.0.1:8787 (override with `--port N`, `--ip ...`).
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { seedLocalReference } from "./local-kv";
+
+const DEV_VARS = ".dev.vars";
+
+/** Creates .dev.vars from the example with a random local ADMIN_TOKEN, only when it does not exist. */
+export function ensureDevVars(path = DEV_VARS, examplePath = ".dev.vars.example"): { created: boolean } {
+  if (existsSync(path)) return { created: false };
+  const token = randomBytes(24).toString("base64url");
+  const text = readFileSync(examplePath, "utf8").replace(/^ADMIN_TOKEN=.*$/m, `ADMIN_TOKEN=${token}`);
+  writeFileSync(path, text, { mode: 0o600, flag: "wx" });
+  return { created: true };
+}
+
+/** Adds the defaults `wrangler dev` needs unless the user passed their own. */
+export function devArgs(userArgs: string[]): string[] {
+  const has = (flag: string) => userArgs.some((a) => a === flag || a.startsWith(`${flag}=`));
+  return ["dev", ...(has("--ip") ? [] : ["--ip", "127.0.0.1"]), ...(has("--port") ? [] : ["--port", "8787"]), ...userArgs];
+}
+
+async function main() {
+  if (ensureDevVars().created) console.log(`start: created ${DEV_VARS} with a random local ADMIN_TOKEN (see that file)`);
+  const seeded = await seedLocalReference("models/references/rice.json");
+  console.log(
+    seeded.status === "unchanged"
+      ? `start: local KV already has the rice reference (${seeded.current.version})`
+      : `start: seeded the rice reference into local KV as ${seeded.version.version}`,
+  );
+  // Run wrangler's CLI directly (not its bin wrapper) so a signal sent to this process reaches `wrangler dev`,
+  // which then stops its workerd children.
+  const cli = createRequire(import.meta.url).resolve("wrangler/wrangler-dist/cli.js");
+  const child = spawn(process.execPath, ["--no-warnings", "--experimental-vm-modules", cli, ...devArgs(process.argv.slice(2))], {
+    stdio: "inherit",
+    env: { WRANGLER_SEND_METRICS: "false", ...process.env },
+  });
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => child.kill(signal));
+  // tsx may exit this process on a signal before the handler above runs; never leave wrangler orphaned.
+  process.on("exit", () => child.exitCode === null && child.kill("SIGTERM"));
+  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((err) => {
+    console.error(`start: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}
