@@ -27,7 +27,8 @@ export type Hooks = {
   boundary?: string;
 };
 
-export type Run = { requests: Request[]; shown: string[] };
+/** What happened: each request sent (a clone), each answer as the Shortcut read it, and what it showed. */
+export type Run = { requests: Request[]; answers: { status: number; value: Value }[]; shown: string[] };
 
 /** Output names the Shortcuts app gives each action's result unless it was renamed. */
 const DEFAULT_OUTPUT: Record<string, string> = {
@@ -62,7 +63,7 @@ export async function runShortcut(
 
   const outputs = new Map<string, Value>();
   const kinds = new Map<string, Action>();
-  const run: Run = { requests: [], shown: [] };
+  const run: Run = { requests: [], answers: [], shown: [] };
 
   const deref = (ref: Ref): Value => {
     if (ref.Type === "ExtensionInput") return input;
@@ -139,7 +140,9 @@ export async function runShortcut(
       case "downloadurl": {
         const request = buildRequest(textOf(p.WFURL), p, dictionaryOf, variable, hooks.boundary);
         run.requests.push(request.clone());
-        result = await readAnswer(await fetcher(request));
+        const res = await fetcher(request);
+        result = await readAnswer(res);
+        run.answers.push({ status: res.status, value: result });
         break;
       }
       case "detect.dictionary": {
