@@ -55,7 +55,9 @@ export const ReferenceSchema = z
       method: z.string(),
       normal: ScoreStatsSchema,
       negatives: z.record(z.string(), ScoreStatsSchema.extend({ acceptRate: z.number().min(0).max(1) })).optional(),
-      metrics: z.record(z.string(), z.number().nullable()).optional(),
+      metrics: z
+        .looseObject({ auroc: Finite.nullable().optional(), fprAt95Tpr: Finite.nullable().optional(), tprAt1Fpr: Finite.nullable().optional() })
+        .optional(),
     }),
     data: z.record(z.string(), z.unknown()).optional(),
   })
