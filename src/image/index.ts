@@ -4,7 +4,7 @@ import { readJpegHeader } from "./jpeg-header";
 import { type ImageLimits, resolveLimits } from "./limits";
 import { applyOrientation } from "./orientation";
 import type { Preprocessing } from "./preprocessing";
-import { chooseScaleDenom, scaledCropBox } from "./scaling";
+import { chooseScaleDenom, scaledCoeffs } from "./scaling";
 import { requireJpeg } from "./sniff";
 import { rgbToTensor } from "./tensor";
 
@@ -73,7 +73,9 @@ export function imageToTensor(bytes: Uint8Array, preprocessing: Preprocessing, l
   const decoded = decodeJpeg(bytes, { scaleDenom: denom, maxMemoryBytes: lim.maxDecoderMemoryMB * 2 ** 20 });
   const t1 = performance.now();
   const oriented = applyOrientation(decoded, header.orientation);
-  const tensor = rgbToTensor(oriented, preprocessing, scaledCropBox(header.width, header.height, header.orientation, denom));
+  const { width: outW, height: outH } = preprocessing.resize;
+  // Full size: Pillow's BOX exactly. Reduced: the same pixel spans, integrated over the reduced image.
+  const tensor = rgbToTensor(oriented, preprocessing, denom === 1 ? undefined : scaledCoeffs(header.width, header.height, header.orientation, denom, outW, outH));
   const t2 = performance.now();
   return {
     tensor,

@@ -575,7 +575,7 @@ function toImage(frame: Frame, size: number, dcOnly: boolean, jfif: boolean, ado
     const fx = frame.maxH / c.h, fy = frame.maxV / c.v;
     if (fx === 1 && fy === 1) return plane;
     allocate(plane.width * fx * plane.height * fy);
-    return upsample(plane, fx, fy, outW, outH, !dcOnly);
+    return upsample(plane, fx, fy, outW, outH, !dcOnly); // libjpeg: no fancy upsampling at 1/8
   });
   const comps = frame.components;
   if (comps.length === 1) {

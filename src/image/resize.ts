@@ -8,7 +8,7 @@
 /** (left, top, right, bottom) in source pixels; may be fractional. */
 export type Box = readonly [number, number, number, number];
 
-interface Coeffs {
+export interface Coeffs {
   ksize: number;
   /** Per output pixel: first source index and number of taps. */
   bounds: Int32Array;
@@ -67,25 +67,32 @@ export interface ChannelSource {
  * exactly as Pillow's ImagingResample(imIn "F", outW, outH, BOX, box).
  */
 export function resampleBox(src: ChannelSource, box: Box, outW: number, outH: number): Float32Array {
-  const { data, width, height, stride, channel } = src;
   const b0 = Math.fround(box[0]), b1 = Math.fround(box[1]), b2 = Math.fround(box[2]), b3 = Math.fround(box[3]);
-  const needH = outW !== width || b0 !== 0 || b2 !== outW;
-  const needV = outH !== height || b1 !== 0 || b3 !== outH;
+  const needH = outW !== src.width || b0 !== 0 || b2 !== outW;
+  const needV = outH !== src.height || b1 !== 0 || b3 !== outH;
+  const vert = precomputeCoeffs(src.height, b1, b3, outH);
+  const horiz = needH ? precomputeCoeffs(src.width, b0, b2, outW) : null;
+  return resampleSeparable(src, horiz, vert, needV);
+}
 
-  const vert = precomputeCoeffs(height, b1, b3, outH);
+/**
+ * The two passes of ImagingResampleInner: horizontal (when `horiz`) into a float32 intermediate holding
+ * only the rows the vertical pass reads, then vertical (when `needV`). Without a horizontal pass Pillow
+ * reads the source directly, which equals copying those rows verbatim.
+ */
+export function resampleSeparable(src: ChannelSource, horiz: Coeffs | null, vert: Coeffs, needV = true): Float32Array {
+  const { data, width, stride, channel } = src;
+  const outH = vert.bounds.length / 2;
   const yFirst = vert.bounds[0]!;
   const yLast = vert.bounds[outH * 2 - 2]! + vert.bounds[outH * 2 - 1]!;
   const rows = yLast - yFirst;
-
-  // Horizontal pass into a float32 intermediate covering only the rows the vertical pass reads.
-  // Without one (Pillow skips it) the intermediate is the source rows verbatim, which is the same thing.
-  const tw = needH ? outW : width;
+  const tw = horiz ? horiz.bounds.length / 2 : width;
   const temp = new Float32Array(tw * rows);
-  if (needH) {
-    const { ksize, bounds, kk } = precomputeCoeffs(width, b0, b2, outW);
+  if (horiz) {
+    const { ksize, bounds, kk } = horiz;
     for (let yy = 0; yy < rows; yy++) {
       const rowBase = (yy + yFirst) * width;
-      for (let xx = 0; xx < outW; xx++) {
+      for (let xx = 0; xx < tw; xx++) {
         const xmin = bounds[xx * 2]!;
         const xmax = bounds[xx * 2 + 1]!;
         const k = xx * ksize;
@@ -115,6 +122,35 @@ export function resampleBox(src: ChannelSource, box: Box, outW: number, outH: nu
     }
   }
   return out;
+}
+
+/**
+ * Coverage weights: output i averages the source over the (fractional) interval `spans[i]`, each source
+ * pixel weighted by how much of it the interval covers. Used after a DCT-scaled decode, where one
+ * decoded pixel stands for a d × d block of the full image: integrating over the block-scaled image the
+ * exact pixel span Pillow's BOX filter would average at full size reproduces that average, up to the
+ * decoder's rounding, instead of snapping the span to whole reduced pixels.
+ */
+export function coverageCoeffs(spans: ReadonlyArray<readonly [number, number]>, inSize: number): Coeffs {
+  let ksize = 1;
+  for (const [a, b] of spans) ksize = Math.max(ksize, Math.ceil(Math.min(b, inSize)) - Math.floor(Math.max(a, 0)));
+  const kk = new Float64Array(spans.length * ksize);
+  const bounds = new Int32Array(spans.length * 2);
+  spans.forEach(([a0, b0], i) => {
+    const a = Math.max(a0, 0), b = Math.min(b0, inSize);
+    const first = Math.floor(a);
+    const n = Math.max(1, Math.ceil(b) - first);
+    let total = 0;
+    for (let j = 0; j < n; j++) {
+      const w = Math.max(0, Math.min(b, first + j + 1) - Math.max(a, first + j));
+      kk[i * ksize + j] = w;
+      total += w;
+    }
+    for (let j = 0; j < n; j++) kk[i * ksize + j] = total > 0 ? kk[i * ksize + j]! / total : 1 / n;
+    bounds[i * 2] = Math.min(first, inSize - 1);
+    bounds[i * 2 + 1] = n;
+  });
+  return { ksize, bounds, kk };
 }
 
 /** Step 3 of the recipe: the integer center-square crop box. */
