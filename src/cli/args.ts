@@ -1,5 +1,6 @@
 import { basename } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { PROFILE_PATTERN } from "../references/schema";
 import { usageError } from "./cli-error";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
@@ -30,8 +31,6 @@ export function groupNames(paths: readonly string[]): Map<string, string> {
   for (const p of paths) counts.set(base(p), (counts.get(base(p)) ?? 0) + 1);
   return new Map(paths.map((p) => [p, counts.get(base(p))! > 1 ? p : base(p)]));
 }
-
-export const PROFILE_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 export function checkProfile(profile: string | undefined): string {
   if (profile === undefined) throw usageError("a profile name is required");

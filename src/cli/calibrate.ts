@@ -1,6 +1,6 @@
 import { nearest, sphericalKMeans } from "./kmeans";
 import { thresholdForAcceptRate } from "./metrics";
-import { dot, normalizedMean, type Vector } from "./vectors";
+import { normalizedMean, unitCosine, type Vector } from "./vectors";
 
 export interface HeldOutScores {
   /** Score of each normal against a centroid built without its fold (same order as the input). */
@@ -30,8 +30,8 @@ export function crossValidatedScores(
     const c = normalizedMean(train);
     const centres = sphericalKMeans(train, Math.min(prototypes, train.length), seed).centres;
     for (let i = f; i < n; i += folds) {
-      centroid[i] = dot(embeddings[i]!, c);
-      prototype[i] = nearest(embeddings[i]!, centres).similarity;
+      centroid[i] = unitCosine(embeddings[i]!, c);
+      prototype[i] = Math.max(-1, Math.min(1, nearest(embeddings[i]!, centres).similarity));
     }
   }
   return { centroid, prototype, folds };

@@ -4,11 +4,11 @@
  * out-of-distribution convention, so FPR@95%TPR is "anomalies let through when 95 % of crop photos pass".
  */
 
-export interface Separation {
+export type Separation = {
   auroc: number;
   fprAt95Tpr: number;
   tprAt1Fpr: number;
-}
+};
 
 export interface RocPoint {
   threshold: number;

@@ -1,9 +1,10 @@
 import type { Manifest } from "../model/manifest";
+import { ReferenceSchema, type Reference } from "../references/schema";
 import { calibrate, crossValidatedScores, type HeldOutScores } from "./calibrate";
 import { sphericalKMeans } from "./kmeans";
 import { acceptRate, separation, thresholdForMaxAcceptRate, type Separation } from "./metrics";
-import { describe, type Distribution } from "./stats";
-import { dot, normalizedMean, type Vector } from "./vectors";
+import { describe } from "./stats";
+import { normalizedMean, unitCosine, type Vector } from "./vectors";
 
 export interface EnrollOptions {
   profile: string;
@@ -25,38 +26,13 @@ export interface NegativeGroup {
 }
 
 export interface Enrollment {
-  reference: ReferenceDocument;
+  reference: Reference;
   heldOut: HeldOutScores;
   /** Held-out normal accept rate at the final threshold (lower than `accept` if tightened). */
   normalAcceptRate: number;
   negatives: { name: string; scores: number[]; acceptRate: number }[];
   metrics?: Separation;
   tightened?: { from: number; to: number };
-}
-
-/** The reference JSON of docs/contracts.md §3 as enroll writes it. */
-export interface ReferenceDocument {
-  schema: "cropgate.reference/v1";
-  profile: string;
-  displayName: string;
-  createdAt: string;
-  createdBy: string;
-  model: { id: string; sha256: string; dimension: number };
-  centroid: number[];
-  prototypes: number[][];
-  threshold: {
-    value: number;
-    score: "centroid-cosine";
-    policy: { kind: string; target: number };
-    prototypeValue?: number;
-  };
-  calibration: {
-    method: string;
-    normal: Distribution;
-    negatives?: Record<string, Distribution & { acceptRate: number }>;
-    metrics?: Separation;
-  };
-  data?: Record<string, unknown>;
 }
 
 /**
@@ -77,7 +53,7 @@ export function enroll(
   const prototypes = sphericalKMeans(normals, Math.min(options.prototypes, normals.length), options.seed).centres;
 
   const negatives = negativeGroups.map((g) => {
-    const scores = g.embeddings.map((e) => dot(e, centroid));
+    const scores = g.embeddings.map((e) => unitCosine(e, centroid));
     return { name: g.name, scores };
   });
   const allNegativeScores = negatives.flatMap((g) => g.scores);
@@ -103,7 +79,7 @@ export function enroll(
     `each fold scored against a centroid built without it)` +
     (tightened ? `; threshold raised so at most ${pct(options.maxFalseAccept!)} of the negatives pass` : "");
 
-  const reference: ReferenceDocument = {
+  const draft: Reference = {
     schema: "cropgate.reference/v1",
     profile: options.profile,
     displayName: options.displayName,
@@ -127,6 +103,8 @@ export function enroll(
     },
     ...(data ? { data } : {}),
   };
+  // The worker's own schema (src/references): what enroll writes is exactly what an upload must pass.
+  const reference = ReferenceSchema.parse(draft);
   return {
     reference,
     heldOut,

@@ -1,22 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import type { Manifest } from "../model/manifest";
+import { ReferenceSchema, type Reference } from "../references/schema";
 import { CliError, ExitCode, usageError } from "./cli-error";
 import { MODELS_DIR } from "./model";
 
-// TEMPORARY: the fields the CLI scores with, until src/references/ exports the worker's full schema.
-export const ScoringReferenceSchema = z.looseObject({
-  schema: z.literal("cropgate.reference/v1"),
-  profile: z.string(),
-  displayName: z.string(),
-  model: z.object({ id: z.string(), sha256: z.string(), dimension: z.number().int().positive() }),
-  centroid: z.array(z.number()).min(1),
-  threshold: z.looseObject({ value: z.number() }),
-});
-export type ScoringReference = z.infer<typeof ScoringReferenceSchema>;
-
 /** `--reference file` or the shipped `models/references/<profile>.json`, validated against the model in use. */
-export async function loadReference(manifest: Manifest, file: string | undefined, profile: string): Promise<ScoringReference> {
+export async function loadReference(manifest: Manifest, file: string | undefined, profile: string): Promise<Reference> {
   const path = file ?? `${MODELS_DIR}references/${profile}.json`;
   let text: string;
   try {
@@ -34,7 +24,8 @@ export async function loadReference(manifest: Manifest, file: string | undefined
   } catch (err) {
     throw usageError(`${path} is not JSON: ${(err as Error).message}`);
   }
-  const parsed = ScoringReferenceSchema.safeParse(json);
+  // The worker's schema: a file the CLI accepts is one the worker would accept too.
+  const parsed = ReferenceSchema.safeParse(json);
   if (!parsed.success) throw usageError(`${path} is not a cropgate reference: ${z.prettifyError(parsed.error)}`);
   const ref = parsed.data;
   if (ref.model.sha256 !== manifest.model.sha256) {

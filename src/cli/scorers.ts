@@ -4,7 +4,7 @@ import { embedFiles, type SkippedFile } from "./embed-files";
 import { loadNodeEmbedder } from "./model";
 import { startProgress } from "./progress";
 import { loadReference } from "./reference-file";
-import { dot } from "./vectors";
+import { scoreEmbedding, verdictMessage } from "../scoring";
 import { checkRemote, RejectedPhoto } from "./worker-client";
 
 export interface ScoredPhoto extends ImageFile {
@@ -44,15 +44,22 @@ export async function createScorer(options: ScorerOptions): Promise<Scorer> {
 async function localScorer(options: ScorerOptions): Promise<Scorer> {
   const embedder = await loadNodeEmbedder(options.threads === undefined ? {} : { threads: options.threads });
   const reference = await loadReference(embedder.manifest, options.reference, options.profile);
-  const threshold = reference.threshold.value;
   return {
     source: `local ${options.reference ?? `models/references/${options.profile}.json`}`,
     profile: reference.profile,
     async score(files, label) {
       const { embedded, skipped } = await embedFiles(files, embedder, label);
+      // The worker's scoring and wording (src/scoring), so a local verdict reads like the worker's.
       const scored = embedded.map(({ embedding, ...file }) => {
-        const score = dot(embedding, reference.centroid);
-        return { ...file, score, threshold, verdict: score >= threshold ? ("normal" as const) : ("anomaly" as const) };
+        const s = scoreEmbedding(embedding, reference);
+        return {
+          ...file,
+          score: s.score,
+          threshold: s.threshold,
+          verdict: s.verdict,
+          confidence: s.confidence,
+          message: verdictMessage(s, reference.displayName),
+        };
       });
       return { scored, skipped };
     },

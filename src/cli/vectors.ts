@@ -9,6 +9,11 @@ export function dot(a: Vector, b: Vector): number {
   return sum;
 }
 
+/** Cosine of two unit vectors, clamped so float rounding never puts a score outside [-1, 1]. */
+export function unitCosine(a: Vector, b: Vector): number {
+  return Math.max(-1, Math.min(1, dot(a, b)));
+}
+
 export function l2normalize(v: Vector | Float32Array): number[] {
   let norm = 0;
   for (const x of v) norm += x * x;

@@ -10,6 +10,7 @@ import { main } from "../../src/cli/main";
 import { loadNodeEmbedder } from "../../src/cli/model";
 import { dot, l2normalize } from "../../src/cli/vectors";
 import { imageToTensor } from "../../src/image";
+import { describe as describeScores } from "../../src/cli/stats";
 
 const REPO = new URL("../../", import.meta.url).pathname;
 const FIX = join(REPO, "test/fixtures/images");
@@ -38,17 +39,24 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => rm(tmp, { recursive: true, force: true }));
 
-/** A reference whose centroid is the rice fixture's own embedding, with a chosen threshold. */
-async function referenceFile(name: string, threshold: number, sha = manifest.model.sha256) {
+/**
+ * A reference whose centroid is the rice fixture's own embedding (or its opposite, `flip`: the rice
+ * photo then scores exactly -1), with a chosen threshold: verdicts that do not depend on the model.
+ */
+async function referenceFile(name: string, threshold: number, sha = manifest.model.sha256, flip = false) {
+  const centroid = flip ? riceEmbedding.map((x) => -x) : riceEmbedding;
   const path = join(tmp, name);
   const ref = {
     schema: "cropgate.reference/v1",
     profile: "rice",
     displayName: "rice leaf",
+    createdAt: "2026-11-27T19:00:00.000Z",
+    createdBy: "cli-commands.test.ts",
     model: { id: manifest.model.id, sha256: sha, dimension: 512 },
-    centroid: riceEmbedding,
-    prototypes: [riceEmbedding],
+    centroid,
+    prototypes: [centroid],
     threshold: { value: threshold, score: "centroid-cosine", policy: { kind: "normal-accept-rate", target: 0.95 } },
+    calibration: { method: "hand-made for a test", normal: describeScores([0.9, 0.95, 1]) },
   };
   await writeFile(path, JSON.stringify(ref));
   return path;
@@ -61,12 +69,13 @@ describe("check (local)", () => {
     expect(ok.code).toBe(0);
     const lines = ok.out.trim().split("\n");
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/rice-bacterial\.jpg: normal \(score 1\.000 ≥ -1\.000\)/); // its own embedding: cosine 1
+    // Its own embedding: cosine 1; wording from the worker's src/scoring.
+    expect(lines[0]).toBe(`${join(FIX, "rice-bacterial.jpg")}: normal (score 1.000 ≥ -1.000, confidence 1.00)  This looks like a rice leaf.`);
 
-    const rejecting = await referenceFile("reject-all.json", 1.5);
-    const bad = await run("check", join(FIX, "chelsea.jpg"), "--reference", rejecting);
+    const opposite = await referenceFile("opposite.json", 0, manifest.model.sha256, true);
+    const bad = await run("check", join(FIX, "rice-bacterial.jpg"), "--reference", opposite);
     expect(bad.code).toBe(1);
-    expect(bad.out).toMatch(/chelsea\.jpg: anomaly \(score .* < 1\.500\)/);
+    expect(bad.out).toMatch(/rice-bacterial\.jpg: anomaly \(score -1\.000 < 0\.000, confidence 1\.00\)  This doesn't look like a rice leaf\./);
   });
 
   it("--json gives scores equal to the cosine with the centroid, and lists unusable files with reasons (exit 3)", { timeout: 60_000 }, async () => {
@@ -107,6 +116,11 @@ describe("check (local)", () => {
     const r = await run("check", join(FIX, "chelsea.jpg"), "--reference", other);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/made with model .* re-enroll/);
+    const broken = join(tmp, "broken.json");
+    await writeFile(broken, JSON.stringify({ schema: "cropgate.reference/v1", profile: "rice" }));
+    const b = await run("check", join(FIX, "chelsea.jpg"), "--reference", broken);
+    expect(b.code).toBe(2);
+    expect(b.err).toMatch(/broken\.json is not a cropgate reference: .*centroid/s);
   });
 });
 
@@ -304,6 +318,34 @@ describe("talking to a worker (--url, --upload)", () => {
       expect(refused.err).toMatch(/upload refused by .*: 401 unauthorized: Bad token\./);
     } finally {
       await worker.close();
+    }
+  });
+});
+
+describe("enroll --local", () => {
+  it("stores the reference in the local KV through the worker's store and activates it", { timeout: 120_000 }, async () => {
+    const state = join(tmp, "wrangler-state");
+    process.env.CROPGATE_WRANGLER_STATE = state;
+    try {
+      const out = join(tmp, "local.json");
+      const r = await run("enroll", "tomato", TOMATO, "--out", out, "--local", "--json");
+      expect(r.code, r.err).toBe(0);
+      const version: string | undefined = JSON.parse(r.out).stored.local; // stdout stays pure JSON (no wrangler chatter)
+      expect(version).toMatch(/^\d{8}T\d{9}Z-[0-9a-f]{12}$/);
+      // Read it back the way the worker does: the pointer names that version, whose body is the file.
+      const { getPlatformProxy } = await import("wrangler");
+      const { createReferenceStore } = await import("../../src/references/store");
+      const proxy = await getPlatformProxy<{ REFERENCES: KVNamespace }>({ configPath: join(REPO, "wrangler.toml"), persist: { path: state }, envFiles: [] });
+      try {
+        const store = createReferenceStore({ kv: proxy.env.REFERENCES, model: { id: manifest.model.id, sha256: manifest.model.sha256, dimension: 512 } });
+        expect((await store.getPointer("tomato", { fresh: true }))?.version).toBe(version);
+        const stored = await store.getVersion("tomato", version!);
+        expect(stored?.reference).toEqual(JSON.parse(await readFile(out, "utf8")));
+      } finally {
+        await proxy.dispose();
+      }
+    } finally {
+      delete process.env.CROPGATE_WRANGLER_STATE;
     }
   });
 });

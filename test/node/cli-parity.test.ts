@@ -13,7 +13,9 @@ vi.mock("onnxruntime-web/ort-wasm-simd-threaded.wasm", async () => {
   const { readFile } = await import("node:fs/promises");
   const { createRequire } = await import("node:module");
   const path = createRequire(import.meta.url).resolve("onnxruntime-web/ort-wasm-simd-threaded.wasm");
-  return { default: await WebAssembly.compile(await readFile(path)) };
+  // (Node has WebAssembly.compile; the worker types in tsconfig do not declare it.)
+  const wasm = WebAssembly as unknown as { compile(bytes: Uint8Array): Promise<unknown> };
+  return { default: await wasm.compile(await readFile(path)) };
 });
 
 const FIXTURES = ["rice-bacterial.jpg", "apple-leaf-healthy.jpg", "chelsea.jpg", "tomato/healthy.jpg", "variants/chelsea-orientation-6.jpg"];

@@ -83,6 +83,7 @@ export async function enroll(argv: readonly string[], io: Io): Promise<ExitCode>
   const normalFiles = await discoverImages(normalArgs, limit);
   const negativeFiles = await discoverImages(values.negatives);
   const embedder = await loadNodeEmbedder({ threads });
+  const manifest = embedder.manifest;
   let enrollment: Enrollment;
   const skipped: SkippedFile[] = [];
   let normalCount: number;
@@ -139,9 +140,13 @@ export async function enroll(argv: readonly string[], io: Io): Promise<ExitCode>
   await writeFile(out, `${JSON.stringify(enrollment.reference, null, 2)}\n`).catch((err: Error) => {
     throw usageError(`cannot write ${out}: ${err.message}`);
   });
-  const stored: { upload?: string; local?: string } = {};
+  const stored: { upload?: string; local?: string; localCreated?: boolean } = {};
   if (values.upload) stored.upload = (await uploadReference(enrollment.reference, { url: values.upload, token: token! })).version;
-  if (values.local) stored.local = await storeLocally(enrollment.reference);
+  if (values.local) {
+    const local = await storeLocally(enrollment.reference, manifest);
+    stored.local = local.version;
+    stored.localCreated = local.created;
+  }
 
   if (values.json) {
     io.out(`${JSON.stringify(summaryJson(enrollment, out, normalCount, skipped, stored), null, 2)}\n`);
@@ -173,7 +178,7 @@ function falseAcceptRate(e: Enrollment): number {
   return all.filter((s) => s >= e.reference.threshold.value).length / all.length;
 }
 
-function summaryText(e: Enrollment, out: string, normalCount: number, accept: number, stored: { upload?: string; local?: string }): string {
+function summaryText(e: Enrollment, out: string, normalCount: number, accept: number, stored: { upload?: string; local?: string; localCreated?: boolean }): string {
   const { reference: ref } = e;
   const lines = [
     `enrolled "${ref.profile}" from ${normalCount} photos (model ${ref.model.id})`,
@@ -203,6 +208,12 @@ function summaryText(e: Enrollment, out: string, normalCount: number, accept: nu
   }
   lines.push(`wrote ${out}`);
   if (stored.upload) lines.push(`uploaded and activated as version ${stored.upload}`);
-  if (stored.local) lines.push(`stored in the local KV and activated as version ${stored.local} (npm start serves it)`);
+  if (stored.local) {
+    lines.push(
+      stored.localCreated
+        ? `stored in the local KV and activated as version ${stored.local} (npm start serves it; a running one once its cached pointer expires)`
+        : `the local KV already has this reference as the current version ${stored.local}`,
+    );
+  }
   return `${lines.join("\n")}\n`;
 }
