@@ -5,20 +5,25 @@ const app = makeApp();
 const profile = uniqueProfile("rice");
 let version: string;
 
+type Check = Record<string, any>;
+const check = async (bytes: Uint8Array, query = `profile=${profile}`): Promise<Check> => {
+  const res = await call(app, `/v1/check?${query}`, jpeg(bytes));
+  expect(res.status, await res.clone().text()).toBe(200);
+  return (await res.json()) as Check;
+};
+
 beforeAll(async () => {
   version = await upload(app, riceReference({ profile }));
 });
 
 describe("POST /v1/check (happy paths)", () => {
-  it("answers the full verdict shape for a rice photo", async () => {
-    const res = await call(app, `/v1/check?profile=${profile}`, jpeg(fixture("rice-bacterial.jpg")));
-    expect(res.status).toBe(200);
-    const body = (await res.json()) as Record<string, any>;
+  it("answers the full verdict shape", async () => {
+    const body = await check(fixture("rice-bacterial.jpg"));
     expect(Object.keys(body).sort()).toEqual(
       ["confidence", "message", "model", "normal", "profile", "reference", "score", "threshold", "timings", "verdict"].sort(),
     );
     expect(body.profile).toBe(profile);
-    expect(body.reference.version).toBe(version);
+    expect(body.reference).toEqual({ version, createdAt: riceReference().createdAt });
     expect(body.model).toEqual({ id: manifest.model.id, sha256: manifest.model.sha256 });
     expect(body.score).toBeGreaterThanOrEqual(-1);
     expect(body.score).toBeLessThanOrEqual(1);
@@ -29,5 +34,63 @@ describe("POST /v1/check (happy paths)", () => {
     expect(body.confidence).toBeLessThanOrEqual(1);
     expect(body.message).toMatch(/rice leaf/);
     for (const k of ["decodeMs", "preprocessMs", "inferenceMs", "totalMs"]) expect(typeof body.timings[k]).toBe("number");
+  });
+
+  // These assert the model's behaviour: they pass only with the trained model, not the random placeholder.
+  it.each(["rice-bacterial.jpg", "rice-brownspot.jpg", "rice-leafsmut.jpg"])("%s is a rice leaf (normal)", async (name) => {
+    const body = await check(fixture(name));
+    expect(body.verdict, `score ${body.score} vs threshold ${body.threshold}`).toBe("normal");
+    expect(body.message).toBe("This looks like a rice leaf.");
+  });
+
+  it.each(["chelsea.jpg", "coffee.jpg", "astronaut.jpg", "apple-leaf-healthy.jpg"])("%s is not a rice leaf (anomaly)", async (name) => {
+    const body = await check(fixture(name));
+    expect(body.verdict, `score ${body.score} vs threshold ${body.threshold}`).toBe("anomaly");
+    expect(body.message).toMatch(/rice leaf/);
+  });
+
+  it("scores the same photo identically as raw bytes, multipart (any field name) and base64 JSON", async () => {
+    const bytes = fixture("rice-brownspot.jpg");
+    const raw = await check(bytes);
+    const form = new FormData();
+    form.append("note", "a text field is ignored");
+    form.append("whatever", new File([bytes], "leaf.jpg", { type: "image/jpeg" }));
+    const multipart = (await (await call(app, `/v1/check?profile=${profile}`, { method: "POST", body: form })).json()) as Check;
+    let binary = "";
+    for (const b of bytes) binary += String.fromCharCode(b);
+    const json = (await (
+      await call(app, `/v1/check?profile=${profile}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ image: `data:image/jpeg;base64,${btoa(binary)}` }),
+      })
+    ).json()) as Check;
+    const octet = (await (
+      await call(app, `/v1/check?profile=${profile}`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body: bytes })
+    ).json()) as Check;
+    expect(multipart.score).toBe(raw.score);
+    expect(json.score).toBe(raw.score);
+    expect(octet.score).toBe(raw.score);
+  });
+
+  it("uses DEFAULT_PROFILE when no profile is given, and a pinned version when asked", async () => {
+    const other = await upload(app, riceReference({ profile, threshold: { ...riceReference().threshold, value: -1 } }), { activate: false });
+    const res = await call(app, "/v1/check", jpeg(fixture("coffee.jpg")), { DEFAULT_PROFILE: profile } as never);
+    const byDefault = (await res.json()) as Check;
+    expect(byDefault.profile).toBe(profile);
+    expect(byDefault.reference.version).toBe(version);
+    const pinned = await check(fixture("coffee.jpg"), `profile=${profile}&version=${other}`);
+    expect(pinned.reference.version).toBe(other);
+    expect(pinned.threshold).toBe(-1);
+    expect(pinned.verdict).toBe("normal"); // every cosine is >= -1
+  });
+
+  it("answers 20 concurrent checks in one isolate, each as it would alone", async () => {
+    const names = ["rice-bacterial.jpg", "rice-brownspot.jpg", "chelsea.jpg", "coffee.jpg", "astronaut.jpg"];
+    const alone = new Map<string, number>();
+    for (const name of names) alone.set(name, (await check(fixture(name))).score);
+    const jobs = Array.from({ length: 20 }, (_, i) => names[i % names.length]!);
+    const results = await Promise.all(jobs.map(async (name) => ({ name, body: await check(fixture(name)) })));
+    for (const { name, body } of results) expect(body.score).toBe(alone.get(name));
   });
 });
