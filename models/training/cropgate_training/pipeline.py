@@ -304,7 +304,7 @@ def run(cfg: PipelineConfig, log: Callable[[str], None] = print) -> Dict:
     _json(out / "manifest.json", manifest)
     _json(out / "eval" / "metrics.json", metrics)
     if cfg.write_card:
-        (out / "README.md").write_text(card.render(manifest, metrics, reference))
+        (out / "README.md").write_text(card.render(manifest, metrics, reference, out / "eval"))
     log(f"done in {timings['total']} s: AUROC {ours['overall']['auroc']:.4f}, FPR@95TPR "
         f"{ours['overall']['fprAt95Tpr']:.4f}, worst {evaluation.worst(ours)}")
     return {"manifest": manifest, "metrics": metrics, "reference": reference}
