@@ -1,0 +1,263 @@
+// `npm run bench`: the same images through (1) the production code inside workerd (bench/worker.ts via
+// wrangler's unstable_dev), (2) the same code and model in Node with onnxruntime-node on one thread, and
+// (3) the Python PIL + onnxruntime pipeline a user might pick instead; plus memory, cold start and the
+// deploy bundle size. Figures are printed, never asserted: this machine is shared and noisy.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
+import jpeg from "jpeg-js";
+import * as ort from "onnxruntime-node";
+import { unstable_dev } from "wrangler";
+import { imageToTensor } from "../src/image";
+import manifestJson from "../models/manifest.json" with { type: "json" };
+
+const ROOT = resolve(import.meta.dirname, "..");
+const RUNS = Number(process.env.BENCH_RUNS ?? 10);
+const MODEL = join(ROOT, "models", manifestJson.model.file);
+const preprocessing = manifestJson.preprocessing as Parameters<typeof imageToTensor>[1];
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const f1 = (x: number) => x.toFixed(1);
+const mb = (kb: number) => (kb / 1024).toFixed(1);
+
+// ---- images -------------------------------------------------------------------------------------
+function images(): { label: string; path: string; note: string }[] {
+  const data = process.env.CROPGATE_DATA ?? join(ROOT, "..", "shared", "data");
+  const phone = join(data, "phone-photos", "IMG_3438.JPG");
+  let eight = { label: "8 MP", path: phone, note: `phone photo ${phone} (iPhone 5c, 3264×2448, EXIF orientation 3)` };
+  if (!existsSync(phone)) {
+    // No shared data: a synthetic 8 MP JPEG (q90, smooth gradients plus noise), made with jpeg-js's encoder.
+    const w = 3264, h = 2448, rgba = new Uint8Array(w * h * 4);
+    let seed = 1;
+    for (let i = 0; i < w * h; i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      const x = i % w, y = (i / w) | 0, n = (seed >>> 24) & 31;
+      rgba.set([(x * 255) / w + n, (y * 255) / h + n, ((x + y) * 127) / (w + h) + n, 255], i * 4);
+    }
+    const path = join(mkdtempSync(join(tmpdir(), "cropgate-bench-")), "synthetic-8mp.jpg");
+    writeFileSync(path, jpeg.encode({ data: rgba, width: w, height: h }, 90).data);
+    eight = { label: "8 MP", path, note: `SYNTHETIC 3264×2448 JPEG (${phone} absent)` };
+  }
+  return [{ label: "1024 px", path: join(ROOT, "test/fixtures/images/variants/astronaut-1024.jpg"), note: "astronaut-1024.jpg (1024×1024 fixture)" }, eight];
+}
+
+// ---- memory: peak RSS of a process, reset through /proc/<pid>/clear_refs -----------------------------
+function memKb(pid: number): { rss: number; hwm: number } {
+  const s = readFileSync(`/proc/${pid}/status`, "utf8");
+  const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(s)?.[1] ?? NaN);
+  return { rss: field("VmRSS"), hwm: field("VmHWM") };
+}
+function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, "5");
+    return true;
+  } catch {
+    return false;
+  }
+}
+async function peakDuring(pid: number, fn: () => Promise<unknown> | unknown): Promise<number | null> {
+  const before = memKb(pid).rss;
+  if (!resetPeak(pid)) return null;
+  await fn();
+  return memKb(pid).hwm - before;
+}
+function descendants(pid: number): number[] {
+  const kids = new Map<number, number[]>();
+  for (const d of readdirSync("/proc").filter((x) => /^\d+$/.test(x))) {
+    try {
+      const ppid = Number(readFileSync(`/proc/${d}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
+      kids.set(ppid, [...(kids.get(ppid) ?? []), Number(d)]);
+    } catch {
+      /* gone */
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => (kids.get(p) ?? []).forEach((c) => (out.push(c), walk(c)));
+  walk(pid);
+  return out;
+}
+// wrangler runs two workerd processes (its proxy and the user worker, started on first request): the
+// user worker is the larger one.
+const workerdPid = () =>
+  descendants(process.pid)
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, "utf8").includes("workerd");
+      } catch {
+        return false;
+      }
+    })
+    .sort((a, b) => memKb(b).rss - memKb(a).rss)[0];
+
+// ---- workerd ------------------------------------------------------------------------------------------
+async function benchWorkerd(imgs: ReturnType<typeof images>) {
+  const t0 = performance.now();
+  const worker = await unstable_dev(join(ROOT, "bench/worker.ts"), {
+    config: join(ROOT, "wrangler.toml"),
+    ip: "127.0.0.1",
+    logLevel: "warn",
+    experimental: { disableExperimentalWarning: true, disableDevRegistry: true },
+  } as Parameters<typeof unstable_dev>[1]);
+  const startMs = performance.now() - t0;
+  const call = async (path: string, body?: Uint8Array) => {
+    const s = performance.now();
+    const res = await worker.fetch(path, body ? { method: "POST", body } : {});
+    const j = (await res.json()) as Record<string, unknown>;
+    if (!res.ok) throw new Error(`${path}: ${JSON.stringify(j)}`);
+    return { ms: performance.now() - s, body: j };
+  };
+  try {
+    const first = imgs[0]!;
+    const cold = await call("/e2e", readFileSync(first.path)); // fresh isolate: ORT wasm + session + decode + inference
+    const pid = workerdPid();
+    const clock = await call("/clock");
+    const noop: number[] = [];
+    for (let i = 0; i < RUNS; i++) noop.push((await call("/noop")).ms);
+    const out: Record<string, { decode: number; inference: number; e2e: number; peakKb: number | null; jpegjsPeakKb: number | null; jpegjsMs: number | null; info: unknown }> = {};
+    for (const img of imgs) {
+      const bytes = readFileSync(img.path);
+      const dec: number[] = [], inf: number[] = [], e2e: number[] = [];
+      let info: unknown;
+      for (let i = 0; i < RUNS; i++) {
+        const d = await call("/decode", bytes);
+        dec.push(d.ms);
+        info = d.body.info;
+        inf.push((await call("/infer")).ms);
+        e2e.push((await call("/e2e", bytes)).ms);
+      }
+      const peakKb = pid ? await peakDuring(pid, () => call("/e2e", bytes)) : null;
+      let jpegjsPeakKb: number | null = null, jpegjsMs: number | null = null;
+      if (img.label === "8 MP" && pid) {
+        // The "before": jpeg-js full-size decode, run last because it bloats the heap.
+        jpegjsPeakKb = await peakDuring(pid, async () => (jpegjsMs = (await call("/decode-jpegjs", bytes)).ms));
+      }
+      out[img.label] = { decode: median(dec) - median(noop), inference: median(inf) - median(noop), e2e: median(e2e), peakKb, jpegjsPeakKb, jpegjsMs, info };
+    }
+    return { startMs, coldMs: cold.ms, clock: { ...clock.body, wallMs: clock.ms }, noopMs: median(noop), pid, images: out };
+  } finally {
+    await worker.stop();
+  }
+}
+
+// ---- Node + onnxruntime-node ---------------------------------------------------------------------------
+async function benchNode(imgs: ReturnType<typeof images>) {
+  const session = await ort.InferenceSession.create(MODEL, {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: "all",
+    extra: { session: { disable_quant_qdq: "1" } },
+  });
+  const input = manifestJson.model.input.name;
+  const out: Record<string, { decode: number; preprocess: number; inference: number; total: number; peakKb: number | null; jpegjsPeakKb: number | null; jpegjsMs: number | null }> = {};
+  for (const img of imgs) {
+    const bytes = new Uint8Array(readFileSync(img.path));
+    const dec: number[] = [], pre: number[] = [], inf: number[] = [], tot: number[] = [];
+    for (let i = 0; i <= RUNS; i++) {
+      const t0 = performance.now();
+      const r = imageToTensor(bytes, preprocessing);
+      const t1 = performance.now();
+      await session.run({ [input]: new ort.Tensor("float32", r.tensor, [1, 3, 128, 128]) });
+      const t2 = performance.now();
+      if (i === 0) continue; // warm-up
+      dec.push(r.timings.decodeMs);
+      pre.push(r.timings.preprocessMs);
+      inf.push(t2 - t1);
+      tot.push(t2 - t0);
+    }
+    const peakKb = await peakDuring(process.pid, () => imageToTensor(bytes, preprocessing));
+    let jpegjsPeakKb: number | null = null, jpegjsMs: number | null = null;
+    if (img.label === "8 MP") {
+      jpegjsPeakKb = await peakDuring(process.pid, () => {
+        const s = performance.now();
+        jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, maxMemoryUsageInMB: 1024 });
+        jpegjsMs = performance.now() - s;
+      });
+    }
+    out[img.label] = { decode: median(dec), preprocess: median(pre), inference: median(inf), total: median(tot), peakKb, jpegjsPeakKb, jpegjsMs };
+  }
+  return out;
+}
+
+// ---- Python --------------------------------------------------------------------------------------------
+function benchPython(imgs: ReturnType<typeof images>) {
+  const python = join(ROOT, "models/.venv/bin/python");
+  if (!existsSync(python)) return { skipped: `${python} absent (run models/setup.sh)` };
+  const r = spawnSync(python, [join(ROOT, "models/training/bench_pil_onnxruntime.py"), "--model", MODEL, "--runs", String(RUNS), ...imgs.map((i) => i.path)], {
+    cwd: join(ROOT, "models/training"),
+    encoding: "utf8",
+  });
+  if (r.status !== 0) return { skipped: `python baseline failed: ${r.stderr.slice(-500)}` };
+  return JSON.parse(r.stdout) as { images: Record<string, { median: Record<string, number> }>; onnxruntime: string; pillow: string };
+}
+
+// ---- bundle --------------------------------------------------------------------------------------------
+function bundle() {
+  const dir = mkdtempSync(join(tmpdir(), "cropgate-bundle-"));
+  try {
+    const log = execFileSync(process.execPath, [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", dir], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile() && !d.name.endsWith(".map"));
+    let raw = 0, gz = 0;
+    for (const f of files) {
+      const b = readFileSync(join(f.parentPath, f.name));
+      raw += b.length;
+      gz += gzipSync(b, { level: 9 }).length;
+    }
+    return { raw, gz, wrangler: /Total Upload:.*$/m.exec(log)?.[0] ?? "(no summary line)" };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---- report --------------------------------------------------------------------------------------------
+async function main() {
+  const imgs = images();
+  console.log(`cropgate bench — ${new Date().toISOString()}, ${RUNS} warm runs each (medians), node ${process.version}`);
+  console.log(`load average at start: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")} (shared machine: compare ratios, not absolutes)`);
+  console.log(`model: ${manifestJson.model.id} (${MODEL})`);
+  for (const i of imgs) console.log(`image ${i.label}: ${i.note}`);
+
+  const python = benchPython(imgs);
+  const node = await benchNode(imgs);
+  const wd = await benchWorkerd(imgs);
+  const b = bundle();
+
+  console.log(`\nworkerd: unstable_dev start ${f1(wd.startMs)} ms; cold first verdict (first /e2e on the 1024-px image, fresh isolate) ${f1(wd.coldMs)} ms; HTTP round trip of an empty request ${f1(wd.noopMs)} ms`);
+  const ck = wd.clock as { perfMs: number; dateMs: number; wallMs: number };
+  console.log(`workerd clock check: a busy loop took ${f1(ck.wallMs)} ms from outside; inside, performance.now() advanced ${f1(ck.perfMs)} ms and Date.now() ${f1(ck.dateMs)} ms`);
+  console.log("(workerd stages are timed from outside: request wall time minus the empty round trip)\n");
+
+  const py = "images" in python ? python.images : null;
+  if (!py) console.log(`python baseline skipped: ${(python as { skipped: string }).skipped}\n`);
+  for (const img of imgs) {
+    const w = wd.images[img.label]!, n = node[img.label]!, p = py?.[img.path]?.median;
+    const info = w.info as { scale: number; decodedWidth: number; decodedHeight: number };
+    console.log(`${img.label} (decoded at 1/${1 / info.scale}: ${info.decodedWidth}×${info.decodedHeight})`);
+    console.log(`  ${"".padEnd(30)}${"decode+pre".padStart(12)}${"inference".padStart(12)}${"total".padStart(12)}`);
+    console.log(`  ${"workerd (onnxruntime-web)".padEnd(30)}${f1(w.decode).padStart(12)}${f1(w.inference).padStart(12)}${f1(w.e2e).padStart(12)}   ms`);
+    console.log(`  ${"node (onnxruntime-node, 1 thr)".padEnd(30)}${f1(n.decode + n.preprocess).padStart(12)}${f1(n.inference).padStart(12)}${f1(n.total).padStart(12)}   ms   (decode ${f1(n.decode)}, preprocess ${f1(n.preprocess)})`);
+    if (p) console.log(`  ${"python (PIL + onnxruntime, 1)".padEnd(30)}${f1(p.decodeMs! + p.preprocessMs!).padStart(12)}${f1(p.inferenceMs!).padStart(12)}${f1(p.totalMs!).padStart(12)}   ms   (decode ${f1(p.decodeMs!)}, preprocess ${f1(p.preprocessMs!)})`);
+    console.log(`  ratios: workerd/node inference ${(w.inference / n.inference).toFixed(2)}× (goal ≤ 2.5×)` + (p ? `; workerd/python total ${(w.e2e / p.totalMs!).toFixed(2)}×` + (img.label === "1024 px" ? " (goal ≤ 2×)" : "") : ""));
+    console.log(`  peak memory above idle for one verdict: workerd ${w.peakKb === null ? "n/a" : mb(w.peakKb) + " MiB"}, node ${n.peakKb === null ? "n/a" : mb(n.peakKb) + " MiB"} (decode+preprocess only)`);
+    if (w.jpegjsPeakKb !== null || n.jpegjsPeakKb !== null) {
+      console.log(`  before (jpeg-js 0.4.4 full-size RGB decode): workerd ${f1(w.jpegjsMs ?? NaN)} ms, peak +${mb(w.jpegjsPeakKb ?? NaN)} MiB; node ${f1(n.jpegjsMs ?? NaN)} ms, peak +${mb(n.jpegjsPeakKb ?? NaN)} MiB`);
+    }
+    if (img.label === "8 MP") console.log(`  goal: < 128 MiB and ≤ 300 ms end to end in workerd → ${w.e2e <= 300 ? "met" : "NOT met"} on time here`);
+    console.log("");
+  }
+  console.log(`bundle (wrangler deploy --dry-run --outdir): ${(b.raw / 2 ** 20).toFixed(2)} MiB raw, ${(b.gz / 2 ** 20).toFixed(2)} MiB gzip -9 (goal ≤ 8 MB); wrangler says: ${b.wrangler}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
