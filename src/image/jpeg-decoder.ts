@@ -56,6 +56,11 @@ interface Huffman {
   maxcode: Int32Array;
   valoff: Int32Array;
   values: Uint8Array;
+  /**
+   * Sequential AC fast path (the idea of libjpeg-turbo's jdhuff.h lookahead), indexed by the same 9 bits:
+   * when code and magnitude bits fit, (bits used) | run << 4 | value << 9; EOB/ZRL set bit 8; 0 = slow path.
+   */
+  fastAc: Int32Array;
 }
 
 function buildHuffman(counts: Uint8Array, values: Uint8Array): Huffman {
@@ -78,7 +83,15 @@ function buildHuffman(counts: Uint8Array, values: Uint8Array): Huffman {
     code <<= 1;
   }
   maxcode[17] = 0x7fffffff; // sentinel
-  return { lookup, maxcode, valoff, values };
+  const fastAc = new Int32Array(512);
+  for (let i = 0; i < 512; i++) {
+    const look = lookup[i]!;
+    if (look === 0) continue;
+    const len = look >> 8, rs = look & 255, s = rs & 15, run = rs >> 4;
+    if (s === 0) fastAc[i] = len | (run << 4) | 0x100;
+    else if (len + s <= 9) fastAc[i] = (len + s) | (run << 4) | (extend((i >> (9 - len - s)) & ((1 << s) - 1), s) << 9);
+  }
+  return { lookup, maxcode, valoff, values, fastAc };
 }
 
 /** Entropy-coded segment reader: byte unstuffing, markers, and libjpeg's zero fill after a marker. */
@@ -405,34 +418,41 @@ function decodeScan(
       if (!dc || !ac) throw corrupt("missing Huffman table");
       const t = r.huff(dc);
       c.pred += extend(r.bits(t), t);
-      if (dcOnly) {
-        for (let k = 1; k < 64; k++) {
-          const rs = r.huff(ac);
-          const s = rs & 15;
-          if (s === 0) {
-            if (rs >> 4 !== 15) break;
-            k += 15;
-          } else {
-            k += rs >> 4;
-            r.bits(s);
+      if (!dcOnly) block.fill(0);
+      const fast = ac.fastAc;
+      for (let k = 1; k < 64; ) {
+        if (r.cnt < 16) r.fill();
+        const e = fast[(r.acc >>> (r.cnt - 9)) & 511]!;
+        if (e !== 0) {
+          r.cnt -= e & 15;
+          const run = (e >> 4) & 15;
+          if (e & 0x100) {
+            if (run !== 15) break; // EOB
+            k += 16;
+            continue;
           }
+          k += run;
+          if (!dcOnly) block[ZIGZAG[k]!] = e >> 9;
+          k++;
+          continue;
         }
+        const rs = r.huff(ac);
+        const sz = rs & 15;
+        if (sz === 0) {
+          if (rs >> 4 !== 15) break;
+          k += 16;
+          continue;
+        }
+        k += rs >> 4;
+        const value = extend(r.bits(sz), sz);
+        if (!dcOnly) block[ZIGZAG[k]!] = value;
+        k++;
+      }
+      if (dcOnly) {
         c.plane[row * c.bplAlloc + col] = RANGE_LIMIT[((c.pred * c.qt![0]!) + 4 >> 3) & 1023]!;
         return;
       }
-      block.fill(0);
       block[0] = c.pred;
-      for (let k = 1; k < 64; k++) {
-        const rs = r.huff(ac);
-        const s = rs & 15;
-        if (s === 0) {
-          if (rs >> 4 !== 15) break;
-          k += 15;
-        } else {
-          k += rs >> 4;
-          block[ZIGZAG[k]!] = extend(r.bits(s), s);
-        }
-      }
       const stride = c.bplAlloc * size;
       idctScaled(block, 0, c.qt!, size, c.plane, row * size * stride + col * size, stride);
     };
