@@ -17,21 +17,21 @@ const COLORS = { normal: "#2e7d32", anomaly: "#c62828" } as const;
 
 /** One score histogram of a group, on a shared x range, with the threshold as a dashed rule. */
 export function histogramSpec(group: GroupScores, threshold: number, domain: [number, number]): TopLevelSpec {
-  const step = (domain[1] - domain[0]) / 50;
+  const step = (domain[1] - domain[0]) / 40;
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    width: 520,
-    height: 90,
+    width: 380,
+    height: 80,
     title: { text: `${group.name} (${group.kind}, ${group.scores.length} photos)`, anchor: "start", fontSize: 12 },
     layer: [
       {
         data: { values: group.scores.map((score) => ({ score })) },
-        mark: { type: "bar", color: COLORS[group.kind], opacity: 0.85 },
+        mark: { type: "bar", color: COLORS[group.kind], opacity: 0.85, clip: true },
         encoding: {
           x: {
             field: "score",
             type: "quantitative",
-            bin: { extent: domain, step },
+            bin: { extent: domain, step, nice: false },
             scale: { domain },
             title: "cosine score to the reference centroid",
           },
@@ -55,8 +55,8 @@ export function rocSpec(curves: { name: string; points: RocPoint[] }[], threshol
   const operating = [...overall].reverse().find((p) => p.threshold >= threshold) ?? overall[0]!;
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    width: 420,
-    height: 420,
+    width: 360,
+    height: 360,
     title: { text: "ROC: crop photos accepted vs anomalies accepted", anchor: "start", fontSize: 12 },
     layer: [
       {

@@ -41,7 +41,7 @@ export async function renderReport(e: Evaluation, groups: readonly GroupScores[]
   table { border-collapse: collapse; } td, th { padding: .25rem .7rem; text-align: right; border-bottom: 1px solid #ddd; }
   td:first-child, th:first-child, td:nth-child(2) { text-align: left; }
   tr.normal td:first-child { border-left: 4px solid #2e7d32; } tr.anomaly td:first-child { border-left: 4px solid #c62828; }
-  .charts { display: flex; gap: 2rem; flex-wrap: wrap; align-items: flex-start; }
+  .grid { display: flex; gap: .5rem 1.5rem; flex-wrap: wrap; }
   .note { color: #666; font-size: 12px; }
 </style>
 </head>
@@ -64,15 +64,11 @@ ${rows}
 </table>
 <p class="note">A normal directory is measured against all anomalies; an anomaly directory against all normal photos.
 TPR = share of crop photos accepted; FPR = share of anomalies accepted.</p>
-<div class="charts">
-<div>
-<h2>Score histograms (dashed line: threshold)</h2>
-${histograms.join("\n")}
-</div>
-<div>
 <h2>ROC curve</h2>
 ${roc}
-</div>
+<h2>Score histograms per directory (dashed line: the threshold)</h2>
+<div class="grid">
+${histograms.map((svg) => `<div>${svg}</div>`).join("\n")}
 </div>
 </body>
 </html>

@@ -90,7 +90,7 @@ export async function evaluate(argv: readonly string[], io: Io): Promise<ExitCod
     throw new CliError(ExitCode.Remote, `the threshold changed during the run (${thresholds.join(", ")}); was a new version activated? Run again.`);
   }
   const evaluation = evaluateGroups(groups, thresholds[0]!);
-  const meta = { profile, source: scorer.source, skipped: result.skipped.length, createdAt: new Date().toISOString() };
+  const meta = { profile: scorer.profile, source: scorer.source, skipped: result.skipped.length, createdAt: new Date().toISOString() };
 
   if (values.report) {
     const html = await renderReport(evaluation, groups, meta);
