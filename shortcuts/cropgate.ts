@@ -263,8 +263,13 @@ export function workflow(): Plist {
     // In the share sheet, for images (Photos shares WFPhotoMediaContentItem, other apps WFImageContentItem).
     WFWorkflowTypes: ["ActionExtension"],
     WFWorkflowInputContentItemClasses: ["WFImageContentItem", "WFPhotoMediaContentItem"],
-    // Run from the Shortcuts app without a shared photo, it asks for one.
-    WFWorkflowNoInputBehavior: { Name: "WFWorkflowNoInputBehaviorAskForInput", Parameters: { ItemClass: "WFImageContentItem" } },
+    // Run from the Shortcuts app without a shared photo, it asks to pick one: the shape WorkflowKit's
+    // WFInputActionInjectedParametersMigration writes (ItemClass WFPhotoMediaContentItem = the Photos
+    // picker; SerializedParameters stays empty for a single photo).
+    WFWorkflowNoInputBehavior: {
+      Name: "WFWorkflowNoInputBehaviorAskForInput",
+      Parameters: { ItemClass: "WFPhotoMediaContentItem", SerializedParameters: {} },
+    },
     WFWorkflowHasShortcutInputVariables: true,
     WFWorkflowHasOutputFallback: false,
     WFWorkflowOutputContentItemClasses: [],

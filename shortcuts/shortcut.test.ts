@@ -65,6 +65,11 @@ describe("the Shortcut's structure", () => {
     expect(wf.WFWorkflowTypes).toContain("ActionExtension");
     expect(wf.WFWorkflowInputContentItemClasses).toContain("WFImageContentItem");
     expect(wf.WFWorkflowHasShortcutInputVariables).toBe(true);
+    // Run without input (from the Shortcuts app), it asks for a photo.
+    expect(wf.WFWorkflowNoInputBehavior).toEqual({
+      Name: "WFWorkflowNoInputBehaviorAskForInput",
+      Parameters: { ItemClass: "WFPhotoMediaContentItem", SerializedParameters: {} },
+    });
   });
 
   it("has the README's actions, in the README's order", () => {
