@@ -1,0 +1,105 @@
+// `npm run bench:images`: the figures behind docs/images.md, in Node. For each image: decode time and
+// peak memory of jpeg-js 0.4.4 (the published decoder) against src/image at full size and DCT-scaled, and
+// what DCT scaling costs in tensor and embedding terms against the full-size tensor (which equals the
+// Python pipeline's byte for byte: test/worker/preprocessing-parity.test.ts). Printed, never asserted.
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import jpeg from "jpeg-js";
+import * as ort from "onnxruntime-node";
+import { imageToTensor } from "../src/image";
+import manifestJson from "../models/manifest.json" with { type: "json" };
+
+const ROOT = resolve(import.meta.dirname, "..");
+const preprocessing = manifestJson.preprocessing as Parameters<typeof imageToTensor>[1];
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+type Mode = "jpegjs" | "full" | "default";
+function run(mode: Mode, bytes: Uint8Array): void {
+  if (mode === "jpegjs") jpeg.decode(bytes, { useTArray: true, formatAsRGBA: false, maxMemoryUsageInMB: 2048 });
+  else imageToTensor(bytes, preprocessing, mode === "full" ? { minScaledSide: Infinity, maxDecoderMemoryMB: 2048 } : {});
+}
+
+// Child mode: one decode in a fresh process, peak RSS above the idle process (VmHWM reset via clear_refs).
+if (process.argv[2] === "--peak") {
+  const bytes = new Uint8Array(readFileSync(process.argv[4]!));
+  const kb = (f: string) => Number(new RegExp(`${f}:\\s+(\\d+)`).exec(readFileSync("/proc/self/status", "utf8"))![1]);
+  const before = kb("VmRSS");
+  writeFileSync("/proc/self/clear_refs", "5");
+  run(process.argv[3] as Mode, bytes);
+  console.log(JSON.stringify({ peakKb: kb("VmHWM") - before }));
+  process.exit(0);
+}
+
+function peakMiB(mode: Mode, file: string): string {
+  const r = spawnSync(process.execPath, ["--import", "tsx", import.meta.filename, "--peak", mode, file], { cwd: ROOT, encoding: "utf8" });
+  if (r.status !== 0) return `failed (${r.stderr.trim().split("\n").pop()})`;
+  return `${(JSON.parse(r.stdout.trim().split("\n").pop()!).peakKb / 1024).toFixed(1)} MiB`;
+}
+
+function time(mode: Mode, bytes: Uint8Array): number {
+  const xs: number[] = [];
+  for (let i = 0; i <= RUNS; i++) {
+    const t0 = performance.now();
+    run(mode, bytes);
+    if (i > 0) xs.push(performance.now() - t0); // first run warms the JIT
+  }
+  return median(xs);
+}
+
+const cosine = (a: Float32Array, b: Float32Array) => {
+  let ab = 0, aa = 0, bb = 0;
+  for (let i = 0; i < a.length; i++) (ab += a[i]! * b[i]!), (aa += a[i]! ** 2), (bb += b[i]! ** 2);
+  return ab / Math.sqrt(aa * bb);
+};
+
+async function main() {
+  const data = process.env.CROPGATE_DATA ?? join(ROOT, "..", "shared", "data");
+  const phoneDir = join(data, "phone-photos");
+  const files = [
+    ...["astronaut.jpg", "variants/astronaut-1024.jpg", "coffee.jpg"].map((f) => join(ROOT, "test/fixtures/images", f)),
+    ...(existsSync(phoneDir) ? readdirSync(phoneDir).sort().map((f) => join(phoneDir, f)) : []),
+  ];
+  if (!existsSync(phoneDir)) console.log(`(no phone photos: ${phoneDir} absent; set CROPGATE_DATA)`);
+  console.log(`bench:images — ${new Date().toISOString()}, node ${process.version}, ${RUNS} warm runs (median); load average ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
+  const session = await ort.InferenceSession.create(join(ROOT, "models", manifestJson.model.file), { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const embed = async (t: Float32Array) =>
+    (await session.run({ [manifestJson.model.input.name]: new ort.Tensor("float32", t, [1, 3, 128, 128]) }))[manifestJson.model.output.name]!.data as Float32Array;
+  console.log(`model for cosines: ${manifestJson.model.id}`);
+
+  console.log("\n## time and peak memory (decode, or decode + preprocess for src/image)");
+  console.log("image | size | jpeg-js full RGB | src/image full size | src/image default (DCT-scaled)");
+  for (const f of files) {
+    const bytes = new Uint8Array(readFileSync(f));
+    const d = imageToTensor(bytes, preprocessing).info;
+    const row = (["jpegjs", "full", "default"] as Mode[]).map((m) => `${time(m, bytes).toFixed(0)} ms, +${peakMiB(m, f)}`);
+    console.log(`${f.split("/").pop()} | ${d.width}×${d.height} (1/${1 / d.scale} by default) | ${row.join(" | ")}`);
+  }
+
+  console.log("\n## what DCT scaling changes, against the full-size tensor (= Python's)");
+  console.log("image | scale | decoded | tensor mean / max abs diff (levels of 255) | embedding cosine");
+  for (const f of files) {
+    const bytes = new Uint8Array(readFileSync(f));
+    const full = imageToTensor(bytes, preprocessing, { minScaledSide: Infinity, maxDecoderMemoryMB: 2048 });
+    const eFull = await embed(full.tensor);
+    let last = 1;
+    for (const side of [512, 256, 128]) {
+      const r = imageToTensor(bytes, preprocessing, { minScaledSide: side });
+      if (r.info.scale === last) continue; // 1/8 is the largest reduction
+      last = r.info.scale;
+      let s = 0, m = 0;
+      for (let i = 0; i < r.tensor.length; i++) {
+        const x = Math.abs(r.tensor[i]! - full.tensor[i]!);
+        s += x;
+        m = Math.max(m, x);
+      }
+      console.log(`${f.split("/").pop()} | 1/${1 / r.info.scale} (min side ${side}) | ${r.info.decodedWidth}×${r.info.decodedHeight} | ${((s / r.tensor.length) * 127.5).toFixed(2)} / ${(m * 127.5).toFixed(1)} | ${cosine(await embed(r.tensor), eFull).toFixed(5)}`);
+    }
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
