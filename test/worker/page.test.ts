@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { inlineBlocks, pageCsp } from "../../src/page/csp";
 import { pageRoutes } from "../../src/routes/page";
+import { call, makeApp } from "./harness";
 
 describe("GET / (the web page)", () => {
   it("serves one self-contained HTML page with a hash-pinned CSP", async () => {
@@ -21,6 +22,17 @@ describe("GET / (the web page)", () => {
       expect(html).toContain(`id="${id}"`);
     }
     expect(html).toContain('name="viewport"');
+  });
+
+  it("is mounted at / by the worker's app, next to the API", async () => {
+    const app = makeApp();
+    const res = await call(app, "/");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(await res.text()).toContain('id="file"');
+    // The page posts to the API on the same origin: the route it calls exists.
+    const check = await call(app, "/v1/check", { method: "POST", body: "" });
+    expect(check.status).not.toBe(404);
   });
 
   it("hashes exactly the inline blocks, so editing the script changes the policy", async () => {
