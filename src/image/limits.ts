@@ -20,7 +20,7 @@ export interface ImageLimits {
 }
 
 export const DEFAULT_IMAGE_LIMITS: Readonly<ImageLimits> = Object.freeze({
-  maxBytes: 16 * 1024 * 1024,
+  maxBytes: 24 * 1024 * 1024,
   maxPixels: 50_000_000,
   maxDimension: 16_384,
   maxDecoderMemoryMB: 96,
