@@ -15,6 +15,8 @@ export const CheckResponseSchema = z.looseObject({
 export type CheckResponse = z.infer<typeof CheckResponseSchema>;
 
 const ErrorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+/** `201` of `POST /v1/profiles/{profile}/versions`: the version summary the worker assigned. */
+const CreatedSchema = z.looseObject({ version: z.looseObject({ version: z.string() }) });
 
 /** A photo the worker refused (4xx about the photo itself): skip it, as a local decode failure would be. */
 export class RejectedPhoto extends Error {
@@ -94,8 +96,10 @@ export async function uploadReference(
     const error = await errorOf(res);
     throw new CliError(ExitCode.Remote, `upload refused by ${url.origin}: ${res.status} ${error.code}: ${error.message}`);
   }
-  const body = (await res.json().catch(() => ({}))) as { version?: unknown };
-  return { version: typeof body.version === "string" ? body.version : "?", body };
+  const body: unknown = await res.json().catch(() => undefined);
+  const created = CreatedSchema.safeParse(body);
+  if (!created.success) throw new CliError(ExitCode.Remote, `${url.origin} stored the reference but sent an unexpected answer`);
+  return { version: created.data.version.version, body };
 }
 
 // new URL("v1/check", "http://h/prefix") drops "prefix"; keep a path prefix such as a route under a domain.

@@ -70,12 +70,12 @@ describe("check (local)", () => {
     const lines = ok.out.trim().split("\n");
     expect(lines).toHaveLength(2);
     // Its own embedding: cosine 1; wording from the worker's src/scoring.
-    expect(lines[0]).toBe(`${join(FIX, "rice-bacterial.jpg")}: normal (score 1.000 ≥ -1.000, confidence 1.00)  This looks like a rice leaf.`);
+    expect(lines[0]).toBe(`${join(FIX, "rice-bacterial.jpg")}: normal (score 1.0000 ≥ -1.0000, confidence 1.00)  This looks like a rice leaf.`);
 
     const opposite = await referenceFile("opposite.json", 0, manifest.model.sha256, true);
     const bad = await run("check", join(FIX, "rice-bacterial.jpg"), "--reference", opposite);
     expect(bad.code).toBe(1);
-    expect(bad.out).toMatch(/rice-bacterial\.jpg: anomaly \(score -1\.000 < 0\.000, confidence 1\.00\)  This doesn't look like a rice leaf\./);
+    expect(bad.out).toMatch(/rice-bacterial\.jpg: anomaly \(score -1\.0000 < 0\.0000, confidence 1\.00\)  This doesn't look like a rice leaf\./);
   });
 
   it("--json gives scores equal to the cosine with the centroid, and lists unusable files with reasons (exit 3)", { timeout: 60_000 }, async () => {
@@ -272,7 +272,7 @@ describe("talking to a worker (--url, --upload)", () => {
     try {
       const r = await run("check", join(FIX, "chelsea.jpg"), join(FIX, "variants/tiny.png"), "--url", worker.url, "--profile", "rice");
       expect(r.code).toBe(3);
-      expect(r.out).toBe(`${join(FIX, "chelsea.jpg")}: anomaly (score 0.200 < 0.700, confidence 0.10)  This does not look like a rice leaf.\n`);
+      expect(r.out).toBe(`${join(FIX, "chelsea.jpg")}: anomaly (score 0.2000 < 0.7000, confidence 0.10)  This does not look like a rice leaf.\n`);
       expect(r.err).toMatch(/tiny\.png: unsupported_image_format: PNG images are not supported\./);
       expect(worker.requests[0]).toMatchObject({ method: "POST", url: "/v1/check?profile=rice" });
       expect(worker.requests[0]!.headers["content-type"]).toBe("image/jpeg");
@@ -301,14 +301,14 @@ describe("talking to a worker (--url, --upload)", () => {
   it("enroll --upload stores the written reference through the admin API with the bearer token", { timeout: 60_000 }, async () => {
     const worker = await fakeWorker((req) =>
       req.headers.authorization === "Bearer s3cret"
-        ? { status: 201, json: { profile: "tomato", version: "01JTESTVERSION", active: true } }
+        ? { status: 201, json: { profile: "tomato", version: { version: "20261127T190000000Z-0123456789ab", current: true }, current: null } }
         : { status: 401, json: { error: { code: "unauthorized", message: "Bad token." } } },
     );
     try {
       const out = join(tmp, "up.json");
       const ok = await run("enroll", "tomato", TOMATO, "--out", out, "--upload", worker.url, "--token", "s3cret");
       expect(ok.code, ok.err).toBe(0);
-      expect(ok.out).toMatch(/uploaded and activated as version 01JTESTVERSION/);
+      expect(ok.out).toMatch(/uploaded and activated as version 20261127T190000000Z-0123456789ab/);
       const req = worker.requests[0]!;
       expect(req).toMatchObject({ method: "POST", url: "/v1/profiles/tomato/versions?activate=true" });
       expect(JSON.parse(req.body.toString())).toEqual(JSON.parse(await readFile(out, "utf8")));

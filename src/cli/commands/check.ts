@@ -67,7 +67,7 @@ export async function check(argv: readonly string[], io: Io): Promise<ExitCode> 
         const relation = r.verdict === "normal" ? "≥" : "<";
         const confidence = r.confidence === undefined ? "" : `, confidence ${num(r.confidence, 2)}`;
         const message = r.message ? `  ${r.message}` : "";
-        io.out(`${r.path}: ${r.verdict} (score ${num(r.score)} ${relation} ${num(r.threshold)}${confidence})${message}\n`);
+        io.out(`${r.path}: ${r.verdict} (score ${num(r.score, 4)} ${relation} ${num(r.threshold, 4)}${confidence})${message}\n`);
       }
     }
     reportSkippedTo(io, skipped);
