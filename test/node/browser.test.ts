@@ -156,8 +156,14 @@ async function check(viewport: string, file: string, label: string): Promise<Sho
   }
 }
 
-describe.skipIf(missing)("the web page in headless Chromium against npm start", () => {
+/** Every test says why it skips when there is no browser (beforeAll then starts nothing). */
+const needsChromium = (ctx: { skip: (note?: string) => void }) => {
+  if (missing) ctx.skip(missing);
+};
+
+describe("the web page in headless Chromium against npm start", () => {
   beforeAll(async () => {
+    if (missing) return;
     mkdirSync(ARTIFACTS, { recursive: true });
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
@@ -190,7 +196,8 @@ describe.skipIf(missing)("the web page in headless Chromium against npm start", 
     }
   }, 30_000);
 
-  it("shows a verdict, the score against the threshold, the profile and the reference version", () => {
+  it("shows a verdict, the score against the threshold, the profile and the reference version", (ctx) => {
+    needsChromium(ctx);
     for (const viewport of Object.keys(VIEWPORTS)) {
       for (const photo of ["rice", "cat"]) {
         const s = shown.get(`${viewport}/${photo}`)!;
@@ -210,6 +217,7 @@ describe.skipIf(missing)("the web page in headless Chromium against npm start", 
   });
 
   it("recognises the rice photo and rejects the cat", (ctx) => {
+    needsChromium(ctx);
     if (provisional) ctx.skip(`verdicts need the trained model; the bundled one is provisional (${provisional})`);
     for (const viewport of Object.keys(VIEWPORTS)) {
       expect(shown.get(`${viewport}/rice`)!.verdict, viewport).toBe("normal");
@@ -217,7 +225,8 @@ describe.skipIf(missing)("the web page in headless Chromium against npm start", 
     }
   });
 
-  it("shrinks a large photo to 1024 px in the browser before uploading it as JPEG", () => {
+  it("shrinks a large photo to 1024 px in the browser before uploading it as JPEG", (ctx) => {
+    needsChromium(ctx);
     const s = shown.get("desktop/large")!;
     expect(s.upload).toMatchObject({ type: "image/jpeg", width: 1024, height: 683 });
     expect(s.verdict).toBeDefined();
@@ -225,7 +234,8 @@ describe.skipIf(missing)("the web page in headless Chromium against npm start", 
     expect(shown.get("desktop/cat")!.upload).toMatchObject({ width: 451, height: 300 });
   });
 
-  it("shows the worker's own error message when the photo is not a JPEG it can read", () => {
+  it("shows the worker's own error message when the photo is not a JPEG it can read", (ctx) => {
+    needsChromium(ctx);
     const s = shown.get("desktop/heic")!;
     // Chromium cannot decode HEIC, so the page sends the file as it is and the worker explains.
     expect(s.upload?.type).not.toBe("image/jpeg");
@@ -233,14 +243,10 @@ describe.skipIf(missing)("the web page in headless Chromium against npm start", 
     expect(s.error).toMatch(/JPEG/);
   });
 
-  it("loads nothing from other origins and runs without script errors (CSP included)", () => {
+  it("loads nothing from other origins and runs without script errors (CSP included)", (ctx) => {
+    needsChromium(ctx);
     expect(foreignRequests).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
 });
 
-describe.runIf(missing)("the web page in a browser", () => {
-  it("needs Chromium", (ctx) => {
-    ctx.skip(missing);
-  });
-});
