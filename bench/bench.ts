@@ -118,6 +118,7 @@ async function benchWorkerd(imgs: ReturnType<typeof images>) {
     const clock = await call("/clock");
     const noop: number[] = [];
     for (let i = 0; i < RUNS; i++) noop.push((await call("/noop")).ms);
+    let rssOursKb: number | null = null;
     const out: Record<string, { decode: number; inference: number; e2e: number; peakKb: number | null; jpegjsPeakKb: number | null; jpegjsMs: number | null; info: unknown }> = {};
     for (const img of imgs) {
       const bytes = readFileSync(img.path);
@@ -132,13 +133,14 @@ async function benchWorkerd(imgs: ReturnType<typeof images>) {
       }
       const peakKb = pid ? await peakDuring(pid, () => call("/e2e", bytes)) : null;
       let jpegjsPeakKb: number | null = null, jpegjsMs: number | null = null;
+      if (pid) rssOursKb = memKb(pid).rss;
       if (img.label === "8 MP" && pid) {
         // The "before": jpeg-js full-size decode, run last because it bloats the heap.
         jpegjsPeakKb = await peakDuring(pid, async () => (jpegjsMs = (await call("/decode-jpegjs", bytes)).ms));
       }
       out[img.label] = { decode: median(dec) - median(noop), inference: median(inf) - median(noop), e2e: median(e2e), peakKb, jpegjsPeakKb, jpegjsMs, info };
     }
-    return { startMs, coldMs: cold.ms, clock: { ...clock.body, wallMs: clock.ms }, noopMs: median(noop), pid, images: out };
+    return { startMs, coldMs: cold.ms, clock: { ...clock.body, wallMs: clock.ms }, noopMs: median(noop), pid, rssKb: rssOursKb, images: out };
   } finally {
     await worker.stop();
   }
@@ -234,6 +236,7 @@ async function main() {
   console.log(`\nworkerd: unstable_dev start ${f1(wd.startMs)} ms; cold first verdict (first /e2e on the 1024-px image, fresh isolate) ${f1(wd.coldMs)} ms; HTTP round trip of an empty request ${f1(wd.noopMs)} ms`);
   const ck = wd.clock as { perfMs: number; dateMs: number; wallMs: number };
   console.log(`workerd clock check: a busy loop took ${f1(ck.wallMs)} ms from outside; inside, performance.now() advanced ${f1(ck.perfMs)} ms and Date.now() ${f1(ck.dateMs)} ms`);
+  console.log(`workerd process RSS after all our verdicts (runtime, bundle, ORT wasm memory, model session, V8 heap; before the jpeg-js run): ${wd.rssKb === null ? "n/a" : mb(wd.rssKb) + " MiB"}`);
   console.log("(workerd stages are timed from outside: request wall time minus the empty round trip)\n");
 
   const py = "images" in python ? python.images : null;
