@@ -199,6 +199,7 @@ describe("evaluate", () => {
     const anomalies = [join(FIX, "rice-bacterial.jpg"), join(FIX, "chelsea.jpg"), join(FIX, "coffee.jpg")];
     const r = await run(
       "evaluate", "--normal", TOMATO, ...anomalies.flatMap((a) => ["--anomaly", a]), "--reference", ref, "--report", report, "--json",
+      "--scores", join(tmp, "scores.csv"),
     );
     expect(r.code, r.err).toBe(0);
     const json = JSON.parse(r.out);
@@ -215,6 +216,16 @@ describe("evaluate", () => {
     expect(json.overall.anomaly.count).toBe(3);
     expect(json.overall.auroc).toBeGreaterThanOrEqual(0);
     expect(json.overall.auroc).toBeLessThanOrEqual(1);
+    for (const m of json.mistakes.rejectedNormals) expect(m.score).toBeLessThan(threshold);
+    for (const m of json.mistakes.acceptedAnomalies) expect(m.score).toBeGreaterThanOrEqual(threshold);
+    expect(json.mistakes.rejectedNormals).toHaveLength(Math.min(5, json.overall.normal.rejected));
+
+    const csv = (await readFile(join(tmp, "scores.csv"), "utf8")).trim().split("\n");
+    expect(csv[0]).toBe("path,group,kind,score,verdict");
+    expect(csv).toHaveLength(1 + 13);
+    const [path, group, kind, score, verdict] = csv.find((l) => l.includes("coffee.jpg"))!.split(",");
+    expect([path, group, kind]).toEqual([join(FIX, "coffee.jpg"), "coffee.jpg", "anomaly"]);
+    expect(verdict).toBe(Number(score) >= threshold ? "normal" : "anomaly");
 
     const html = await readFile(report, "utf8");
     expect(html.match(/<svg/g)).toHaveLength(5); // 4 histograms + ROC

@@ -19,6 +19,8 @@ accept/reject counts at the reference's threshold, overall and per directory.
   --reference <file>   reference JSON to score against locally (default: models/references/<profile>.json)
   --url <worker>       score through a running worker instead (POST <url>/v1/check)
   --report <out.html>  write a self-contained HTML report (histograms per group, ROC curve)
+  --scores <out.csv>   write every photo's score and verdict (path, group, kind, score, verdict)
+  --show <n>           list the n worst mistakes of each kind (default 5; 0 for none)
   --limit <n>          use only the first n files (name order) of each directory
   --threads <n>        onnxruntime threads for local scoring (default 1)
   --json               print the results as JSON on stdout
@@ -35,6 +37,8 @@ export async function evaluate(argv: readonly string[], io: Io): Promise<ExitCod
       reference: { type: "string" },
       url: { type: "string" },
       report: { type: "string" },
+      scores: { type: "string" },
+      show: { type: "string" },
       limit: { type: "string" },
       threads: { type: "string" },
       json: { type: "boolean", default: false },
@@ -54,6 +58,7 @@ export async function evaluate(argv: readonly string[], io: Io): Promise<ExitCod
   const profile = checkProfile(values.profile);
   const limit = values.limit === undefined ? undefined : parseNumber("limit", values.limit, 0, isPositiveInt, "a positive integer");
   const threads = parseNumber("threads", values.threads, 1, isPositiveInt, "a positive integer");
+  const show = parseNumber("show", values.show, 5, (x) => Number.isInteger(x) && x >= 0, "a whole number");
 
   const args = [...values.normal.map((a) => ({ arg: a, kind: "normal" as const })), ...values.anomaly.map((a) => ({ arg: a, kind: "anomaly" as const }))];
   const duplicate = args.find((a, i) => args.findIndex((b) => b.arg === a.arg) !== i);
@@ -90,6 +95,19 @@ export async function evaluate(argv: readonly string[], io: Io): Promise<ExitCod
     throw new CliError(ExitCode.Remote, `the threshold changed during the run (${thresholds.join(", ")}); was a new version activated? Run again.`);
   }
   const evaluation = evaluateGroups(groups, thresholds[0]!);
+  const kindOf = new Map(args.map((a) => [a.arg, a.kind]));
+  const photos = result.scored.map((s) => ({ path: s.path, group: names.get(s.group)!, kind: kindOf.get(s.group)!, score: s.score, verdict: s.verdict }));
+  // The photos a person should look at first: crop photos rejected (lowest first), anomalies let through (highest first).
+  const mistakes = {
+    rejectedNormals: photos.filter((p) => p.kind === "normal" && p.verdict === "anomaly").sort((a, b) => a.score - b.score).slice(0, show),
+    acceptedAnomalies: photos.filter((p) => p.kind === "anomaly" && p.verdict === "normal").sort((a, b) => b.score - a.score).slice(0, show),
+  };
+  if (values.scores) {
+    const csv = ["path,group,kind,score,verdict", ...photos.map((p) => [p.path, p.group, p.kind, p.score, p.verdict].map(csvCell).join(","))].join("\n");
+    await writeFile(values.scores, `${csv}\n`).catch((err: Error) => {
+      throw usageError(`cannot write ${values.scores}: ${err.message}`);
+    });
+  }
   const meta = { profile: scorer.profile, source: scorer.source, skipped: result.skipped.length, createdAt: new Date().toISOString() };
 
   if (values.report) {
@@ -99,14 +117,31 @@ export async function evaluate(argv: readonly string[], io: Io): Promise<ExitCod
     });
   }
   if (values.json) {
-    io.out(`${JSON.stringify({ ...meta, ...withoutRoc(evaluation), skipped: result.skipped.map(({ group: _g, ...s }) => s) }, null, 2)}\n`);
+    io.out(`${JSON.stringify({ ...meta, ...withoutRoc(evaluation), mistakes, skipped: result.skipped.map(({ group: _g, ...s }) => s) }, null, 2)}\n`);
   } else {
     io.out(evaluationText(evaluation, meta.source, values.report));
+    io.out(mistakesText(mistakes));
   }
   return ExitCode.Ok;
 }
 
 const withoutRoc = ({ roc: _roc, ...rest }: Evaluation) => rest;
+
+const csvCell = (v: string | number) => {
+  const s = String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+type Mistake = { path: string; group: string; score: number };
+
+function mistakesText(m: { rejectedNormals: Mistake[]; acceptedAnomalies: Mistake[] }): string {
+  const block = (title: string, list: Mistake[]) =>
+    list.length === 0 ? [] : [title, ...list.map((p) => `  ${num(p.score, 4)}  ${p.path}`), ""];
+  return [
+    ...block("crop photos rejected, lowest scores first:", m.rejectedNormals),
+    ...block("anomalies accepted, highest scores first:", m.acceptedAnomalies),
+  ].join("\n");
+}
 
 export function evaluationText(e: Evaluation, source: string, report?: string): string {
   const rows = e.groups.map((g) => [
