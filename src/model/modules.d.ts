@@ -1,8 +1,5 @@
-// Module types for what wrangler's rules turn into bindings-free imports (see wrangler.toml [[rules]]).
-declare module "*.onnx" {
-  const bytes: ArrayBuffer; // Data rule
-  export default bytes;
-}
+// `*.wasm` imports are precompiled modules (wrangler's default CompiledWasm rule); `wrangler types`
+// declares `*.onnx` (our Data rule) in worker-configuration.d.ts.
 declare module "*.wasm" {
   const module: WebAssembly.Module; // CompiledWasm rule (workerd may not compile wasm from bytes)
   export default module;
