@@ -100,6 +100,29 @@ describe("imageToTensor", () => {
       expect(apiError(() => imageToTensor(bytes, DEFAULT_PREPROCESSING)).status).toBe(422);
     });
 
+    it("only a tensor or ApiError 413/415/422 for 300 randomly corrupted JPEGs (never another exception)", () => {
+      let seed = 12345;
+      const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+      const sources = ["chelsea.jpg", "variants/chelsea-progressive.jpg", "variants/chelsea-cmyk.jpg", "variants/chelsea-gray.jpg"].map(fixture);
+      const outcomes = { ok: 0, 413: 0, 422: 0 };
+      for (let i = 0; i < 300; i++) {
+        const bytes = sources[i % sources.length]!.slice();
+        const flips = 1 + Math.floor(rand() * 8);
+        for (let f = 0; f < flips; f++) bytes[Math.floor(rand() * bytes.length)] = Math.floor(rand() * 256);
+        try {
+          const { tensor } = imageToTensor(bytes, DEFAULT_PREPROCESSING);
+          expect(tensor.every(Number.isFinite)).toBe(true);
+          outcomes.ok++;
+        } catch (err) {
+          expect(err).toBeInstanceOf(ApiError);
+          expect([413, 415, 422]).toContain((err as ApiError).status);
+          if ((err as ApiError).status !== 415) outcomes[(err as ApiError).status as 413 | 422]++;
+        }
+      }
+      // Most flips land in entropy-coded data, which decodes to a (damaged) picture, as libjpeg does.
+      expect(outcomes.ok).toBeGreaterThan(0);
+    });
+
     it("422, not a crash, for every prefix of a JPEG", () => {
       const full = fixture("variants/chelsea-progressive.jpg");
       for (let n = 3; n < full.length; n += 997) {
