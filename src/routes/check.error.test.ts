@@ -84,7 +84,7 @@ describe("POST /v1/check (errors are JSON with the right status)", () => {
 
   it("503 when the default profile has no reference yet, or a profile has none active", async () => {
     const fresh = uniqueProfile();
-    const res = await call(app, "/v1/check", jpeg(fixture("coffee.jpg")), { DEFAULT_PROFILE: fresh } as never);
+    const res = await call(app, "/v1/check", jpeg(fixture("coffee.jpg")), { DEFAULT_PROFILE: fresh });
     expect(await errorOf(res)).toMatchObject({ status: 503, code: "no_reference" });
     const inactive = uniqueProfile();
     await upload(app, riceReference({ profile: inactive }), { activate: false });

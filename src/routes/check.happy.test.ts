@@ -75,7 +75,7 @@ describe("POST /v1/check (happy paths)", () => {
 
   it("uses DEFAULT_PROFILE when no profile is given, and a pinned version when asked", async () => {
     const other = await upload(app, riceReference({ profile, threshold: { ...riceReference().threshold, value: -1 } }), { activate: false });
-    const res = await call(app, "/v1/check", jpeg(fixture("coffee.jpg")), { DEFAULT_PROFILE: profile } as never);
+    const res = await call(app, "/v1/check", jpeg(fixture("coffee.jpg")), { DEFAULT_PROFILE: profile });
     const byDefault = (await res.json()) as Check;
     expect(byDefault.profile).toBe(profile);
     expect(byDefault.reference.version).toBe(version);
