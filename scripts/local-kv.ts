@@ -9,11 +9,14 @@ import { createReferenceStore, type ReferenceStore } from "../src/references/sto
  * The local KV that `wrangler dev` uses (.wrangler/state), opened from Node through wrangler's own
  * getPlatformProxy, wrapped in the same ReferenceStore the worker runs. Call `dispose` when done.
  */
-export async function openLocalStore(
-  { configPath = "wrangler.toml", manifestPath = "models/manifest.json" } = {},
-): Promise<{ store: ReferenceStore; dispose: () => Promise<void> }> {
+export async function openLocalStore({
+  configPath = "wrangler.toml",
+  manifestPath = "models/manifest.json",
+  /** Where the local state lives; default: wrangler dev's own (.wrangler/state next to the config). */
+  persistPath = undefined as string | undefined,
+} = {}): Promise<{ store: ReferenceStore; dispose: () => Promise<void> }> {
   const manifest = ManifestSchema.parse(JSON.parse(await readFile(manifestPath, "utf8")));
-  const proxy = await getPlatformProxy<{ REFERENCES: KVNamespace }>({ configPath, persist: true, envFiles: [] });
+  const proxy = await getPlatformProxy<{ REFERENCES: KVNamespace }>({ configPath, persist: persistPath ? { path: persistPath } : true, envFiles: [] });
   const model = { id: manifest.model.id, sha256: manifest.model.sha256, dimension: embeddingDimension(manifest) };
   return { store: createReferenceStore({ kv: proxy.env.REFERENCES, model }), dispose: () => proxy.dispose() };
 }
