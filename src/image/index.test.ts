@@ -94,6 +94,16 @@ describe("imageToTensor", () => {
       expect(apiError(() => toTensor("variants/coffee-truncated.jpg"))).toMatchObject({ status: 422, code: "invalid_jpeg" });
     });
 
+    it("422 for a truncated JPEG with an EOI marker glued on (libjpeg would show gray blocks)", () => {
+      const cut = fixture("variants/coffee-truncated.jpg");
+      const glued = new Uint8Array(cut.length + 2);
+      glued.set(cut);
+      glued.set([0xff, 0xd9], cut.length);
+      expect(apiError(() => imageToTensor(glued, DEFAULT_PREPROCESSING))).toMatchObject({ status: 422, code: "invalid_jpeg" });
+      // …and at 1/8 too, where the decoder skips IDCTs (a 50 MP header with no data must not cost seconds).
+      expect(apiError(() => imageToTensor(glued, DEFAULT_PREPROCESSING, { minScaledSide: 40 })).status).toBe(422);
+    });
+
     it("422 for garbage after a JPEG signature", () => {
       const bytes = Uint8Array.from({ length: 4000 }, (_, i) => (i * 7919) % 251);
       bytes.set([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]);

@@ -100,7 +100,7 @@ class BitReader {
   cnt = 0;
   /** The marker byte that stopped reading (-1 while in data); zeros are fed after it. */
   marker = -1;
-  /** Bytes invented past the end of the file (more than the lookahead means the data is cut). */
+  /** Zero bytes invented past a marker or the end of the file (more than the lookahead: data missing). */
   overrun = 0;
   constructor(
     readonly data: Uint8Array,
@@ -111,7 +111,11 @@ class BitReader {
     const data = this.data;
     while (this.cnt <= 24) {
       let byte = 0;
-      if (this.marker < 0) {
+      if (this.marker >= 0) {
+        // Zeros after a marker, as libjpeg feeds them; but needing more than the lookahead means the
+        // scan's data is missing (a cut file, or one with EOI glued on): 422 rather than a gray image.
+        if (++this.overrun > 4) throw truncated();
+      } else {
         if (this.pos >= data.length) {
           if (++this.overrun > 4) throw truncated();
         } else {
@@ -124,6 +128,7 @@ class BitReader {
             else {
               this.marker = next;
               byte = 0;
+              this.overrun++;
             }
           } else this.pos++;
         }
@@ -184,6 +189,7 @@ class BitReader {
     if (m >= 0xd0 && m <= 0xd7) {
       this.pos += 2;
       this.marker = -1;
+      this.overrun = 0;
     }
   }
 }
@@ -336,8 +342,9 @@ function decode(data: Uint8Array, { scaleDenom, maxMemoryBytes }: DecodeOptions)
         const ss = seg[q]!, se = seg[q + 1]!, ah = seg[q + 2]! >> 4, al = seg[q + 2]! & 15;
         const reader = new BitReader(data, end);
         decodeScan(reader, frame, comps, restartInterval, ss, se, ah, al, size, dcOnly, block);
+        // Bits taken from invented zeros (beyond what is still buffered) mean the scan's data is missing.
+        if (reader.overrun * 8 > reader.cnt) throw truncated();
         reader.toMarker();
-        if (reader.overrun * 8 > reader.cnt && reader.overrun > 0) throw truncated();
         pos = reader.pos;
         continue;
       }
