@@ -4,6 +4,7 @@ import { calibrate, crossValidatedScores, type HeldOutScores } from "./calibrate
 import { sphericalKMeans } from "./kmeans";
 import { acceptRate, separation, thresholdForMaxAcceptRate, type Separation } from "./metrics";
 import { describe } from "./stats";
+import { CliError, ExitCode } from "./cli-error";
 import { normalizedMean, unitCosine, type Vector } from "./vectors";
 
 export interface EnrollOptions {
@@ -63,6 +64,13 @@ export function enroll(
   let tightened: Enrollment["tightened"];
   if (options.maxFalseAccept !== undefined && allNegativeScores.length > 0) {
     const limit = thresholdForMaxAcceptRate(allNegativeScores, options.maxFalseAccept);
+    if (limit > 1) {
+      throw new CliError(
+        ExitCode.Input,
+        `--max-false-accept ${options.maxFalseAccept} cannot be met: too many negatives score 1.0 (as close to the centroid as a photo can be); ` +
+          "check that they are not crop photos, or allow a higher rate",
+      );
+    }
     if (limit > value) {
       tightened = { from: value, to: limit };
       value = limit;

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { calibrate, crossValidatedScores } from "../../src/cli/calibrate";
+import { CliError } from "../../src/cli/cli-error";
+import { loadManifest } from "../../src/cli/model";
+import { enroll } from "../../src/cli/reference-build";
 import { sphericalKMeans } from "../../src/cli/kmeans";
 import {
   acceptRate,
@@ -124,5 +127,42 @@ describe("cross-validated calibration", () => {
     const { value, prototypeValue } = calibrate(held, 0.9);
     expect(acceptRate(held.centroid, value)).toBeGreaterThanOrEqual(0.9);
     expect(acceptRate(held.prototype, prototypeValue)).toBeGreaterThanOrEqual(0.9);
+  });
+});
+
+describe("enroll (reference building) with negatives", () => {
+  const dim = 512;
+  const axis = (k: number) => Array.from({ length: dim }, (_, i) => (i === k ? 1 : 0));
+  const mix = (a: number[], b: number[], t: number) => a.map((x, i) => (1 - t) * x + t * b[i]!);
+  const options = { profile: "synthetic", displayName: "synthetic leaf", accept: 0.95, folds: 5, prototypes: 3, seed: 1, createdBy: "test", now: new Date(0) };
+
+  it("--max-false-accept raises the threshold to keep negatives out and reports the crop photos it costs", async () => {
+    const manifest = await loadManifest();
+    const normals = clusteredVectors(21, 60, [axis(0)], 0.04);
+    // Negatives half-way between the crop and something else: some of them score like crop photos.
+    const negatives = clusteredVectors(22, 40, [mix(axis(0), axis(1), 0.05)], 0.04);
+    const plain = enroll(manifest, normals, [{ name: "near", embeddings: negatives }], options);
+    expect(plain.reference.threshold.policy).toEqual({ kind: "normal-accept-rate", target: 0.95 });
+    expect(plain.normalAcceptRate).toBeGreaterThanOrEqual(0.95);
+    expect(plain.negatives[0]!.acceptRate).toBeGreaterThan(0.05); // the case worth tightening
+
+    const tight = enroll(manifest, normals, [{ name: "near", embeddings: negatives }], { ...options, maxFalseAccept: 0.05 });
+    expect(tight.negatives[0]!.acceptRate).toBeLessThanOrEqual(0.05);
+    expect(tight.reference.calibration.negatives!.near!.acceptRate).toBe(tight.negatives[0]!.acceptRate);
+    expect(tight.tightened).toEqual({ from: plain.reference.threshold.value, to: tight.reference.threshold.value });
+    expect(tight.reference.threshold.value).toBeGreaterThan(plain.reference.threshold.value);
+    expect(tight.reference.threshold.policy).toEqual({ kind: "negative-accept-rate", target: 0.05 });
+    expect(tight.normalAcceptRate).toBe(acceptRate(tight.heldOut.centroid, tight.reference.threshold.value));
+    expect(tight.normalAcceptRate).toBeLessThan(plain.normalAcceptRate);
+    // The metrics do not depend on the threshold.
+    expect(tight.metrics).toEqual(plain.metrics);
+  });
+
+  it("says so when no threshold can keep the negatives out", async () => {
+    const manifest = await loadManifest();
+    const normals = clusteredVectors(23, 30, [axis(0)], 0.04);
+    const centroid = normalizedMean(normals);
+    const copies = Array.from({ length: 5 }, () => centroid); // score exactly 1
+    expect(() => enroll(manifest, normals, [{ name: "copies", embeddings: copies }], { ...options, maxFalseAccept: 0 })).toThrow(CliError);
   });
 });
