@@ -64,10 +64,19 @@ export const checkRoute = createRoute({
   },
 });
 
+/** DEFAULT_PROFILE comes from wrangler.toml; a bad value is a deployment bug (500, logged), not the client's. */
+function defaultProfile(env: Env): string {
+  const parsed = ProfileSchema.safeParse(env.DEFAULT_PROFILE);
+  if (!parsed.success) throw new Error(`DEFAULT_PROFILE ${JSON.stringify(env.DEFAULT_PROFILE)} is not a valid profile name`);
+  return parsed.data;
+}
+
 export function registerCheck(app: OpenAPIHono<AppEnv>) {
   app.openapi(checkRoute, async (c) => {
     const start = performance.now();
-    const { profile = c.env.DEFAULT_PROFILE, version } = c.req.valid("query");
+    const query = c.req.valid("query");
+    const profile = query.profile ?? defaultProfile(c.env);
+    const { version } = query;
     const bytes = await readImageBody(c.req.raw);
     // Cheap lookups first: an unknown profile costs no decoding.
     const stored = await c.var.store.resolve(profile, version, { knownProfile: profile === c.env.DEFAULT_PROFILE });
