@@ -1,0 +1,90 @@
+"""The committed artifacts agree with each other and with the model (fresh clone: no shared data needed)."""
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+
+from cropgate_training import onnx_export
+from cropgate_training.preprocess import PREPROCESSING, preprocess_file
+
+REPO = Path(__file__).resolve().parents[3]
+MODELS = REPO / "models"
+
+
+@pytest.fixture(scope="module")
+def manifest():
+    return json.loads((MODELS / "manifest.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return json.loads((MODELS / "references" / "rice.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def vectors():
+    return json.loads((MODELS / "test-vectors.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def model_path(manifest):
+    return MODELS / manifest["model"]["file"]
+
+
+def test_manifest_describes_the_model_file(manifest, model_path):
+    data = model_path.read_bytes()
+    assert manifest["schema"] == "cropgate.manifest/v1"
+    assert manifest["model"]["sha256"] == hashlib.sha256(data).hexdigest()
+    assert manifest["model"]["bytes"] == len(data) <= 4_000_000
+    assert manifest["preprocessing"] == PREPROCESSING
+    g = onnx.load(str(model_path))
+    assert [o.version for o in g.opset_import if o.domain in ("", "ai.onnx")] == [manifest["model"]["opset"]]
+    (inp,), (out,) = g.graph.input, g.graph.output
+    assert (inp.name, out.name) == (manifest["model"]["input"]["name"], manifest["model"]["output"]["name"])
+    assert inp.type.tensor_type.shape.dim[0].dim_param == "batch"
+
+
+def test_reference_and_vectors_belong_to_this_model(manifest, reference, vectors):
+    sha = manifest["model"]["sha256"]
+    assert reference["model"]["sha256"] == sha and vectors["model"]["sha256"] == sha
+    assert reference["model"]["id"] == manifest["model"]["id"]
+    assert vectors["preprocessing"] == manifest["preprocessing"]["id"]
+
+
+def test_reference_shape_and_policy(reference):
+    c = np.array(reference["centroid"])
+    assert reference["schema"] == "cropgate.reference/v1" and len(c) == reference["model"]["dimension"] == 512
+    assert abs(np.linalg.norm(c) - 1) < 1e-5
+    for p in reference["prototypes"]:
+        assert len(p) == 512 and abs(np.linalg.norm(p) - 1) < 1e-5
+    t = reference["threshold"]
+    assert t["policy"] == {"kind": "normal-accept-rate", "target": 0.95} and t["score"] == "centroid-cosine"
+    normal = reference["calibration"]["normal"]
+    assert normal["acceptRate"] >= 0.95 and sum(normal["histogram"]["counts"]) == normal["count"]
+
+
+def test_int8_model_reproduces_the_vectors_and_the_verdicts(model_path, reference, vectors):
+    sess = onnx_export.session(model_path)
+    c = np.array(reference["centroid"])
+    for e in vectors["images"]:
+        got = onnx_export.run(sess, preprocess_file(REPO / e["file"])[None])[0]
+        assert onnx_export.cosine_rows(got[None], np.array([e["embeddingInt8"]]))[0] > 0.99999, e["file"]
+        score = float(got @ c / np.linalg.norm(got))
+        assert score == pytest.approx(e["score"], abs=1e-4)
+        assert e["verdict"] == ("normal" if score >= reference["threshold"]["value"] else "not-normal")
+
+
+def test_int8_close_to_fp32_on_the_fixture_photos(vectors):
+    e32 = np.array([e["embeddingFp32"] for e in vectors["images"]])
+    e8 = np.array([e["embeddingInt8"] for e in vectors["images"]])
+    assert onnx_export.cosine_rows(e32, e8).min() >= 0.99
+
+
+def test_rice_fixtures_pass_and_the_others_fail(vectors):
+    verdicts = {Path(e["file"]).name: e["verdict"] for e in vectors["images"]}
+    assert len(verdicts) >= 7
+    for name, v in verdicts.items():
+        assert v == ("normal" if name.startswith("rice-") else "not-normal"), name
