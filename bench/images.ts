@@ -3,11 +3,13 @@
 // what DCT scaling costs in tensor and embedding terms against the full-size tensor (which equals the
 // Python pipeline's byte for byte: test/worker/preprocessing-parity.test.ts). Printed, never asserted.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import jpeg from "jpeg-js";
 import * as ort from "onnxruntime-node";
-import { imageToTensor } from "../src/image";
+import { ApiError } from "../src/errors";
+import { decodeJpeg, imageToTensor } from "../src/image";
 import manifestJson from "../models/manifest.json" with { type: "json" };
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -75,6 +77,57 @@ async function main() {
     const d = imageToTensor(bytes, preprocessing).info;
     const row = (["jpegjs", "full", "default"] as Mode[]).map((m) => `${time(m, bytes).toFixed(0)} ms, +${peakMiB(m, f)}`);
     console.log(`${f.split("/").pop()} | ${d.width}×${d.height} (1/${1 / d.scale} by default) | ${row.join(" | ")}`);
+  }
+
+  console.log("\n## full-size RGB against Pillow (models/.venv), byte for byte");
+  const python = join(ROOT, "models/.venv/bin/python");
+  const all = [
+    ...readdirSync(join(ROOT, "test/fixtures/images")).filter((f) => f.endsWith(".jpg")).map((f) => join(ROOT, "test/fixtures/images", f)),
+    ...["chelsea-progressive", "chelsea-gray", "chelsea-cmyk", "chelsea-444", "chelsea-422", "astronaut-1024"].map((f) => join(ROOT, "test/fixtures/images/variants", `${f}.jpg`)),
+    ...files.filter((f) => f.startsWith(phoneDir)),
+  ];
+  if (!existsSync(python)) console.log(`skipped: ${python} absent`);
+  else {
+    const dir = mkdtempSync(join(tmpdir(), "cropgate-rgb-"));
+    const py = spawnSync(python, ["-c", "import sys, numpy as np\nfrom PIL import Image\nfor i, p in enumerate(sys.argv[2:]):\n    np.asarray(Image.open(p).convert('RGB')).tofile(f'{sys.argv[1]}/{i}.rgb')", dir, ...all], { encoding: "utf8" });
+    if (py.status !== 0) console.log(`skipped: ${py.stderr.trim()}`);
+    else
+      all.forEach((f, i) => {
+        const img = decodeJpeg(new Uint8Array(readFileSync(f)), { scaleDenom: 1, maxMemoryBytes: 2 ** 30 });
+        const ref = readFileSync(join(dir, `${i}.rgb`));
+        let diff = 0;
+        for (let p = 0; p < img.width * img.height; p++)
+          for (let c = 0; c < 3; c++) if (ref[p * 3 + c] !== img.data[p * img.channels + (img.channels === 1 ? 0 : c)]) diff++;
+        console.log(`${f.split("/").pop()} ${img.width}×${img.height}: ${diff} of ${ref.length} bytes differ`);
+      });
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  console.log("\n## refusing bad input (time to the ApiError)");
+  const sof = new Uint8Array(readFileSync(join(ROOT, "test/fixtures/images/variants/sof-65535x65535.jpg")));
+  const declare49 = sof.slice();
+  for (let i = 2; i < declare49.length; ) {
+    if (declare49[i + 1] === 0xc0) {
+      declare49.set([7000 >> 8, 7000 & 255, 7000 >> 8, 7000 & 255], i + 5);
+      break;
+    }
+    i += 2 + ((declare49[i + 2]! << 8) | declare49[i + 3]!);
+  }
+  const cut = new Uint8Array(readFileSync(join(ROOT, "test/fixtures/images/variants/coffee-truncated.jpg")));
+  const cases: [string, Uint8Array, object][] = [
+    ["634-byte file declaring 65535×65535", sof, {}],
+    ["634-byte file declaring 7000×7000 (49 MP), default scaling", declare49, {}],
+    ["the same, full size", declare49, { minScaledSide: Infinity }],
+    ["coffee.jpg cut in half", cut, {}],
+  ];
+  for (const [label, bytes, limits] of cases) {
+    const t0 = performance.now();
+    try {
+      imageToTensor(bytes, preprocessing, limits);
+      console.log(`${label}: decoded?!`);
+    } catch (err) {
+      console.log(`${label}: ${err instanceof ApiError ? err.status : String(err)} in ${(performance.now() - t0).toFixed(1)} ms`);
+    }
   }
 
   console.log("\n## what DCT scaling changes, against the full-size tensor (= Python's)");
