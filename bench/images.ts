@@ -130,6 +130,26 @@ async function main() {
     }
   }
 
+  console.log("\n## against models/test-vectors.json (the Python pipeline), as the worker runs");
+  const vectorsPath = join(ROOT, "models/test-vectors.json");
+  if (!existsSync(vectorsPath)) console.log(`skipped: ${vectorsPath} absent`);
+  else {
+    type Summary = { sample: number[]; sampleIndices: number[]; channelMeans: number[] };
+    const v = JSON.parse(readFileSync(vectorsPath, "utf8")) as { model: { sha256: string }; images: { file: string; tensor: Summary; embeddingInt8: number[]; embeddingFp32: number[] }[] };
+    const same = v.model.sha256 === manifestJson.model.sha256;
+    console.log(`vectors' model ${v.model.sha256.slice(0, 12)}… ${same ? "=" : "≠"} bundled ${manifestJson.model.sha256.slice(0, 12)}…`);
+    console.log("image | scale | max sample diff | max channel-mean diff | cosine to Python int8 / fp32");
+    for (const im of v.images) {
+      const { tensor, info } = imageToTensor(new Uint8Array(readFileSync(join(ROOT, im.file))), preprocessing);
+      const sd = Math.max(...im.tensor.sampleIndices.map((i, k) => Math.abs(tensor[i]! - im.tensor.sample[k]!)));
+      const p = tensor.length / 3;
+      const cm = Math.max(...[0, 1, 2].map((c) => Math.abs(tensor.subarray(c * p, (c + 1) * p).reduce((a, x) => a + x, 0) / p - im.tensor.channelMeans[c]!)));
+      const e = await embed(tensor);
+      const cos = same ? `${cosine(e, Float32Array.from(im.embeddingInt8)).toFixed(6)} / ${cosine(e, Float32Array.from(im.embeddingFp32)).toFixed(6)}` : "n/a (other model)";
+      console.log(`${im.file.split("/").pop()} | 1/${1 / info.scale} | ${sd.toFixed(5)} | ${cm.toFixed(5)} | ${cos}`);
+    }
+  }
+
   console.log("\n## what DCT scaling changes, against the full-size tensor (= Python's)");
   console.log("image | scale | decoded | tensor mean / max abs diff (levels of 255) | embedding cosine");
   for (const f of files) {
