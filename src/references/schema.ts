@@ -45,13 +45,14 @@ export const ReferenceSchema = z
     model: z.object({ id: z.string().min(1).max(200), sha256: Hex64, dimension: z.number().int().positive() }),
     centroid: UnitVector,
     prototypes: z.array(UnitVector).max(64).default([]),
-    threshold: z.object({
+    threshold: z.looseObject({
       value: z.number().min(-1).max(1),
       score: z.literal("centroid-cosine"),
       policy: z.looseObject({ kind: z.string().min(1) }),
       prototypeValue: z.number().min(-1).max(1).optional(),
     }),
-    calibration: z.object({
+    // Loose: the pipeline may add blocks (e.g. thresholdStability) and a stored reference keeps them.
+    calibration: z.looseObject({
       method: z.string(),
       normal: ScoreStatsSchema,
       negatives: z.record(z.string(), ScoreStatsSchema.extend({ acceptRate: z.number().min(0).max(1) })).optional(),

@@ -4,7 +4,7 @@ import { ApiError } from "../errors";
 import { riceReference, uniqueProfile } from "../../test/worker/harness";
 import { IsolateCache } from "./cache";
 import { newVersionId } from "./keys";
-import { VersionSchema } from "./schema";
+import { ReferenceSchema, VersionSchema } from "./schema";
 import { ensureCurrentReference } from "./seed";
 import { createReferenceStore } from "./store";
 
@@ -127,6 +127,21 @@ describe("reference store in KV", () => {
     const changed = await ensureCurrentReference(s, { ...rice, profile, createdAt: "2026-11-27T21:00:00.000Z" });
     expect(changed.status).toBe("created");
     expect((await s.listVersions(profile)).length).toBe(2);
+  });
+
+  it("keeps fields the pipeline adds to the calibration blocks", async () => {
+    const s = store();
+    const profile = uniqueProfile();
+    const extended = ReferenceSchema.parse({
+      ...rice,
+      profile,
+      calibration: { ...rice.calibration, thresholdStability: { resamples: 2000 } },
+      threshold: { ...rice.threshold, bootstrap: true },
+    });
+    const { version } = await s.create(extended);
+    const read = await store().getVersion(profile, version.version);
+    expect(read?.reference.calibration).toMatchObject({ thresholdStability: { resamples: 2000 } });
+    expect(read?.reference.threshold).toMatchObject({ bootstrap: true });
   });
 
   it("lists profiles with their display name and current pointer", async () => {

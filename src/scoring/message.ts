@@ -1,7 +1,7 @@
 import type { Score } from "./verdict";
 
 /** Below this confidence the verdict is close to the threshold and the message says so. */
-export const BORDERLINE_CONFIDENCE = 0.7;
+export const BORDERLINE_CONFIDENCE = 0.6;
 
 /** One short line for a person holding a phone. `displayName` is the reference's, e.g. "rice leaf". */
 export function verdictMessage(result: Pick<Score, "normal" | "confidence">, displayName: string): string {
