@@ -96,12 +96,21 @@ describe.skipIf(!vectors)(`preprocessing parity with the Python pipeline${vector
       expect(v.model.sha256).toBe(manifest.model.sha256);
     });
 
-    it.each(v?.images ?? [])("$file: cosine ≥ 0.999 to Python's int8 and fp32 embeddings", async ({ file, embeddingInt8, embeddingFp32 }) => {
+    // int8 is the model the worker runs: the same tensor through the same graph must give Python's
+    // embedding (measured with the first trained model, c6aab893: 0.999996–1.000000 at full size, 0.999917
+    // for astronaut.jpg decoded at 1/2). fp32 is the unquantised model: no int8 runtime gets closer to it
+    // than Python's own int8 embedding does (quantisation error: 0.998748–0.999876 on these fixtures; the
+    // worker measured 0.998748–0.999914), so that bound is Python's gap minus 0.001, capped at 0.999.
+    it.each(v?.images ?? [])("$file: cosine ≥ 0.999 to Python's int8 embedding, fp32 within Python's own int8 gap", async ({ file, embeddingInt8, embeddingFp32 }) => {
       const embedder = await getEmbedder();
       const { tensor } = imageToTensor(fixture(file.replace("test/fixtures/images/", "")), manifest.preprocessing);
       const e = await embedder.embed(tensor);
-      expect(cosine(e, embeddingInt8)).toBeGreaterThanOrEqual(0.999);
-      expect(cosine(e, embeddingFp32)).toBeGreaterThanOrEqual(0.999);
+      const int8 = cosine(e, embeddingInt8);
+      const fp32 = cosine(e, embeddingFp32);
+      const pythonGap = cosine(embeddingInt8, embeddingFp32);
+      console.log(`${file}: cosine to Python int8 ${int8.toFixed(6)}, to fp32 ${fp32.toFixed(6)} (Python int8 to fp32 ${pythonGap.toFixed(6)})`);
+      expect(int8).toBeGreaterThanOrEqual(0.999);
+      expect(fp32).toBeGreaterThanOrEqual(Math.min(0.999, pythonGap - 0.001));
     });
   });
 });
