@@ -60,11 +60,11 @@ export async function loadNodeEmbedder(options: NodeEmbedderOptions = {}): Promi
       `the model ${modelPath} (sha256 ${sha}) does not match models/manifest.json (${manifest.model.sha256})`,
     );
   }
-  // Same graph options as the worker's session (src/model/session.ts), so both fold the same nodes.
+  // Same graph options as the worker's session (src/model/session.ts): QDQ fused into int8 kernels,
+  // whose integer arithmetic gives the worker's (and the pipeline's) embeddings exactly.
   const session = await ort.InferenceSession.create(bytes, {
     graphOptimizationLevel: "all",
     intraOpNumThreads: options.threads ?? 1,
-    extra: { session: { disable_quant_qdq: "1" } },
   });
   const { input, output } = manifest.model;
   const [channels, height, width] = input.shape.slice(1) as [number, number, number];

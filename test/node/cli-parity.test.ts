@@ -64,7 +64,10 @@ describe("CLI embeddings (onnxruntime-node) equal the worker's (onnxruntime-web 
 describe("CLI embeddings equal the model pipeline's int8 test vectors (models/test-vectors.json)", () => {
   const vectorsUrl = new URL("../../models/test-vectors.json", import.meta.url);
 
-  it("cosine ≥ 0.9999 for every fixture the pipeline embedded", { timeout: 120_000 }, async (ctx) => {
+  // Same decoded pixels → the same int8 arithmetic → the same embedding (≥ 0.99999). A JPEG that
+  // src/image decodes with DCT scaling gets a slightly different tensor than Pillow's full decode:
+  // there the contract's 0.999 applies (docs/images.md measures that approximation).
+  it("cosine ≥ 0.99999 for every fixture the pipeline embedded (≥ 0.999 where DCT-scaled)", { timeout: 120_000 }, async (ctx) => {
     if (!existsSync(vectorsUrl)) ctx.skip("models/test-vectors.json is not there yet: the model pipeline writes it with the trained model");
     const vectors = JSON.parse(await readFile(vectorsUrl, "utf8")) as {
       model: { sha256: string };
@@ -77,8 +80,10 @@ describe("CLI embeddings equal the model pipeline's int8 test vectors (models/te
       expect(vectors.images.length).toBeGreaterThan(0);
       for (const image of vectors.images) {
         const bytes = new Uint8Array(await readFile(new URL(`../../${image.file}`, import.meta.url)));
-        const [embedding] = await node.embedBatch([imageToTensor(bytes, node.preprocessing).tensor]);
-        expect(dot(l2normalize(embedding!), l2normalize(image.embeddingInt8)), image.file).toBeGreaterThanOrEqual(0.9999);
+        const { tensor, info } = imageToTensor(bytes, node.preprocessing);
+        const [embedding] = await node.embedBatch([tensor]);
+        const bound = info.scale === 1 ? 0.99999 : 0.999;
+        expect(dot(l2normalize(embedding!), l2normalize(image.embeddingInt8)), `${image.file} (decode scale ${info.scale})`).toBeGreaterThanOrEqual(bound);
       }
     } finally {
       await node.release();
