@@ -151,7 +151,10 @@ async function main() {
   }
 
   console.log("\n## what DCT scaling changes, against the full-size tensor (= Python's)");
-  console.log("image | scale | decoded | tensor mean / max abs diff (levels of 255) | embedding cosine");
+  const rice = JSON.parse(readFileSync(join(ROOT, "models/references/rice.json"), "utf8")) as { centroid: number[]; threshold: { value: number } };
+  const centroid = Float32Array.from(rice.centroid);
+  console.log(`(score: cosine to the rice reference centroid, threshold ${rice.threshold.value})`);
+  console.log("image | scale | decoded | tensor mean / max abs diff (levels of 255) | embedding cosine | score full → scaled");
   for (const f of files) {
     const bytes = new Uint8Array(readFileSync(f));
     const full = imageToTensor(bytes, preprocessing, { minScaledSide: Infinity, maxDecoderMemoryMB: 2048 });
@@ -167,7 +170,8 @@ async function main() {
         s += x;
         m = Math.max(m, x);
       }
-      console.log(`${f.split("/").pop()} | 1/${1 / r.info.scale} (min side ${side}) | ${r.info.decodedWidth}×${r.info.decodedHeight} | ${((s / r.tensor.length) * 127.5).toFixed(2)} / ${(m * 127.5).toFixed(1)} | ${cosine(await embed(r.tensor), eFull).toFixed(5)}`);
+      const e = await embed(r.tensor);
+      console.log(`${f.split("/").pop()} | 1/${1 / r.info.scale} (min side ${side}) | ${r.info.decodedWidth}×${r.info.decodedHeight} | ${((s / r.tensor.length) * 127.5).toFixed(2)} / ${(m * 127.5).toFixed(1)} | ${cosine(e, eFull).toFixed(5)} | ${cosine(eFull, centroid).toFixed(4)} → ${cosine(e, centroid).toFixed(4)}`);
     }
   }
 }
