@@ -18,11 +18,15 @@ const COLORS = { normal: "#2e7d32", anomaly: "#c62828" } as const;
 /** One score histogram of a group, on a shared x range, with the threshold as a dashed rule. */
 export function histogramSpec(group: GroupScores, threshold: number, domain: [number, number]): TopLevelSpec {
   const step = (domain[1] - domain[0]) / 40;
+  // Ticks on round values (multiples of 0.1 or 0.2), whatever the lower end of the shared range.
+  const tickStep = domain[1] - domain[0] > 0.8 ? 0.2 : 0.1;
+  const ticks: number[] = [];
+  for (let t = Math.ceil(domain[0] / tickStep - 1e-9) * tickStep; t <= domain[1] + 1e-9; t += tickStep) ticks.push(Number(t.toFixed(2)));
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     width: 380,
     height: 80,
-    title: { text: `${group.name} (${group.kind}, ${group.scores.length} photos)`, anchor: "start", fontSize: 12 },
+    title: { text: `${group.name} (${group.kind}, ${group.scores.length} photos)`, anchor: "start", fontSize: 12, limit: 380 },
     layer: [
       {
         data: { values: group.scores.map((score) => ({ score })) },
@@ -34,6 +38,7 @@ export function histogramSpec(group: GroupScores, threshold: number, domain: [nu
             bin: { extent: domain, step, nice: false },
             scale: { domain },
             title: "cosine score to the reference centroid",
+            axis: { values: ticks, format: ".1f" },
           },
           y: { aggregate: "count", type: "quantitative", title: "photos" },
         },
@@ -70,7 +75,7 @@ export function rocSpec(curves: { name: string; points: RocPoint[] }[], threshol
         encoding: {
           x: { field: "fpr", type: "quantitative", title: "false-accept rate (FPR)", scale: { domain: [0, 1] } },
           y: { field: "tpr", type: "quantitative", title: "crop photos accepted (TPR)", scale: { domain: [0, 1] } },
-          color: { field: "curve", type: "nominal", title: null, sort: curves.map((c) => c.name) },
+          color: { field: "curve", type: "nominal", title: null, sort: curves.map((c) => c.name), legend: { labelLimit: 260 } },
           strokeWidth: { condition: { test: "datum.curve === 'all anomalies'", value: 3 }, value: 1.2 },
         },
       },
