@@ -28,6 +28,10 @@ const missing = existsSync(CHROMIUM)
   ? undefined
   : `${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium) or set CROPGATE_CHROMIUM`;
 const provisional = (rawManifest as { provisional?: string }).provisional;
+// A real iPhone photo (8 MP, EXIF orientation 3) from the shared data set; never copied into the repo.
+const DATA = process.env.CROPGATE_DATA ?? join(REPO, "../shared/data");
+const PHONE_PHOTO = join(DATA, "phone-photos/IMG_3438.JPG");
+const noPhonePhoto = existsSync(PHONE_PHOTO) ? undefined : `${PHONE_PHOTO} not found (shared data set absent; set CROPGATE_DATA)`;
 
 const VIEWPORTS: Record<string, BrowserContextOptions> = {
   desktop: { viewport: { width: 1280, height: 900 } },
@@ -115,7 +119,7 @@ function largeJpeg(): string {
 }
 
 /** Uploads `file` through the page's file input and reads what the page shows. */
-async function check(viewport: string, file: string, label: string): Promise<Shown> {
+async function check(viewport: string, file: string, label: string, { screenshot = true } = {}): Promise<Shown> {
   const context = await browser!.newContext(VIEWPORTS[viewport]);
   const page = await context.newPage();
   page.on("request", (r) => {
@@ -149,7 +153,7 @@ async function check(viewport: string, file: string, label: string): Promise<Sho
     } else {
       out.error = (await page.textContent("#error-message")) ?? undefined;
     }
-    await page.screenshot({ path: join(ARTIFACTS, `page-${viewport}-${label}.png`), fullPage: true });
+    if (screenshot) await page.screenshot({ path: join(ARTIFACTS, `page-${viewport}-${label}.png`), fullPage: true });
     return out;
   } finally {
     await context.close();
@@ -186,6 +190,8 @@ describe("the web page in headless Chromium against npm start", () => {
     }
     shown.set("desktop/large", await check("desktop", large, "large"));
     shown.set("desktop/heic", await check("desktop", join(FIXTURES, "variants/tiny.heic"), "heic"));
+    // No screenshot: the page would show the photo, whose licence forbids redistributing it.
+    if (!noPhonePhoto) shown.set("phone/iphone", await check("phone", PHONE_PHOTO, "iphone-8mp", { screenshot: false }));
   }, 240_000);
 
   afterAll(async () => {
@@ -232,6 +238,16 @@ describe("the web page in headless Chromium against npm start", () => {
     expect(s.verdict).toBeDefined();
     // Small photos are not enlarged.
     expect(shown.get("desktop/cat")!.upload).toMatchObject({ width: 451, height: 300 });
+  });
+
+  it("shrinks a real 8 MP iPhone photo on the phone-sized page and gets a verdict", (ctx) => {
+    needsChromium(ctx);
+    if (noPhonePhoto) ctx.skip(noPhonePhoto);
+    const s = shown.get("phone/iphone")!;
+    // 3264 × 2448 turned 180° by its EXIF tag stays landscape: 1024 × 768, upright pixels, no tag.
+    expect(s.upload).toMatchObject({ type: "image/jpeg", width: 1024, height: 768 });
+    expect(s.error).toBeUndefined();
+    expect(["normal", "anomaly"]).toContain(s.verdict);
   });
 
   it("shows the worker's own error message when the photo is not a JPEG it can read", (ctx) => {
