@@ -2,7 +2,7 @@
 // browser of its own) against `npm start` — wrangler dev with the bundled model and the seeded rice
 // reference — on a free port. Screenshots go to test/artifacts/ (git-ignored).
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import jpeg from "jpeg-js";
@@ -246,6 +246,8 @@ describe("the web page in headless Chromium against npm start", () => {
     const s = shown.get("phone/iphone")!;
     // 3264 × 2448 turned 180° by its EXIF tag stays landscape: 1024 × 768, upright pixels, no tag.
     expect(s.upload).toMatchObject({ type: "image/jpeg", width: 1024, height: 768 });
+    console.log(`iPhone photo: ${statSync(PHONE_PHOTO).size} bytes on disk, ${s.upload!.bytes} bytes uploaded by the page`);
+    expect(s.upload!.bytes).toBeLessThan(statSync(PHONE_PHOTO).size / 4);
     expect(s.error).toBeUndefined();
     expect(["normal", "anomaly"]).toContain(s.verdict);
   });
