@@ -2,11 +2,14 @@
 // each inside workerd from the outside. Everything it runs is the production code in src/.
 import jpeg from "jpeg-js";
 import { imageToTensor } from "../src/image";
-import { getEmbedder, manifest } from "../src/model/bundled";
+import { getEmbedder, manifest, modelBytes } from "../src/model/bundled";
+import { type Embedder, createEmbedder } from "../src/model/session";
 
 const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 
 let lastTensor: Float32Array | null = null;
+// The same model with ORT's QDQ fusion left on (src/model turns it off): an option to compare, not used in production.
+let fused: Promise<Embedder> | undefined;
 
 export default {
   async fetch(request: Request): Promise<Response> {
@@ -35,7 +38,7 @@ export default {
           return json({ width: img.width, height: img.height });
         }
         case "/infer": {
-          const embedder = await getEmbedder();
+          const embedder = await (url.searchParams.has("fused") ? (fused ??= createEmbedder(modelBytes, manifest, { disableQuantQdq: false })) : getEmbedder());
           const tensor = lastTensor ?? new Float32Array(3 * 128 * 128);
           const e = await embedder.embed(tensor);
           return json({ dim: e.length });
