@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { getEmbedder, manifest, modelBytes } from "./bundled";
+import { withPrecompiledWasm } from "./ort-wasm";
 import { sha256Hex } from "./sha256";
 
 // Guards the mechanism in ort-wasm.ts, which rests on onnxruntime-web internals (pinned exactly):
@@ -30,6 +31,19 @@ describe("onnxruntime-web in workerd", () => {
     expect(a.some((v, i) => v !== b[i])).toBe(true);
     // The same session is reused.
     expect(await getEmbedder()).toBe(embedder);
+  });
+
+  it("installs the wrapper once for overlapping callers and restores the original after the last", async () => {
+    const original = WebAssembly.instantiate;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const first = withPrecompiledWasm(() => gate);
+    const second = withPrecompiledWasm(async () => WebAssembly.instantiate);
+    expect(await second).not.toBe(original); // still installed: `first` holds it
+    expect(WebAssembly.instantiate).not.toBe(original);
+    release();
+    await first;
+    expect(WebAssembly.instantiate).toBe(original);
   });
 
   it("rejects a tensor of the wrong size instead of running the model", async () => {

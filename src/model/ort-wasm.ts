@@ -28,23 +28,28 @@ export function configureOrt(): typeof ort {
   return ort;
 }
 
+const original = WebAssembly.instantiate;
+const patched = async function instantiate(source: unknown, imports?: WebAssembly.Imports) {
+  if (isSentinel(source)) {
+    const instance = await original.call(WebAssembly, ortWasmModule, imports);
+    return { instance, module: ortWasmModule };
+  }
+  return (original as (...args: unknown[]) => unknown).call(WebAssembly, source, imports);
+} as typeof WebAssembly.instantiate;
+// Overlapping callers (e.g. two sessions created at once) share one installation of the wrapper.
+let holders = 0;
+
 /**
- * Runs `fn` (which makes ort initialise its wasm backend) with the sentinel-aware instantiate in place.
- * Concurrent callers share one initialisation.
+ * Runs `fn` (which makes ort initialise its wasm backend, e.g. by creating a session) with the
+ * sentinel-aware `WebAssembly.instantiate` installed, and uninstalls it when the last overlapping
+ * caller is done.
  */
-export function withPrecompiledWasm<T>(fn: (runtime: typeof ort) => Promise<T>): Promise<T> {
+export async function withPrecompiledWasm<T>(fn: (runtime: typeof ort) => Promise<T>): Promise<T> {
   const runtime = configureOrt();
-  const original = WebAssembly.instantiate;
-  const patched = async function instantiate(source: unknown, imports?: WebAssembly.Imports) {
-    if (isSentinel(source)) {
-      const instance = await original.call(WebAssembly, ortWasmModule, imports);
-      return { instance, module: ortWasmModule };
-    }
-    return (original as (...args: unknown[]) => unknown).call(WebAssembly, source, imports);
-  } as typeof WebAssembly.instantiate;
-  WebAssembly.instantiate = patched;
-  return fn(runtime).finally(() => {
-    // Restore only if nobody replaced it after us.
-    if (WebAssembly.instantiate === patched) WebAssembly.instantiate = original;
-  });
+  if (holders++ === 0) WebAssembly.instantiate = patched;
+  try {
+    return await fn(runtime);
+  } finally {
+    if (--holders === 0 && WebAssembly.instantiate === patched) WebAssembly.instantiate = original;
+  }
 }
