@@ -29,6 +29,12 @@ def main(argv=None) -> int:
     pl.add_argument("--limit-per-group", type=int, default=None, help="smoke runs: at most N images per group")
     pl.add_argument("--ship", choices=["auto", "dynamic", "static"], default="auto")
     pl.add_argument("--seed", type=int, default=0)
+    pl.add_argument("--margin", type=float, default=None, help="ArcFace margin, degrees")
+    pl.add_argument("--scale", type=float, default=None, help="ArcFace scale")
+    pl.add_argument("--freeze", type=int, default=None, help="freeze the first N feature blocks")
+    pl.add_argument("--lr", type=float, default=None)
+    pl.add_argument("--backbone-lr-mult", type=float, default=None)
+    pl.add_argument("--rice-per-disease", action="store_true", help="one class per rice disease")
     pl.add_argument("--checkpoint", type=Path, default=None, help="skip training: load this embedder state")
     pl.add_argument("--no-unseen", action="store_true", help="skip the unseen-crop enrolment check")
     sw = sub.add_parser("sweep-resolution", help="train and evaluate at 128, 160 and 224 px")
@@ -57,8 +63,11 @@ def main(argv=None) -> int:
         from .train import TrainConfig
 
         tc = TrainConfig(seed=a.seed)
-        if a.epochs is not None:
-            tc.epochs = a.epochs
+        for arg, attr in (("epochs", "epochs"), ("margin", "margin_deg"), ("scale", "scale"),
+                          ("freeze", "freeze_blocks"), ("lr", "lr"), ("backbone_lr_mult", "backbone_lr_mult")):
+            if getattr(a, arg) is not None:
+                setattr(tc, attr, getattr(a, arg))
+        tc.rice_per_disease = a.rice_per_disease
         cfg = PipelineConfig(data_dir=a.data, weights=weights, out_dir=a.out, work_dir=a.work, train=tc,
                              limit_per_group=a.limit_per_group, ship=a.ship, unseen_crop=not a.no_unseen,
                              checkpoint=a.checkpoint)

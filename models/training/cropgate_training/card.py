@@ -44,6 +44,30 @@ def _resolution(path: Path) -> str:
     return f"Measured with `{SWEEP_CMD}` ({r['what']}):\n\n" + "\n".join(rows)
 
 
+def _targets(manifest: Dict, metrics: Dict) -> str:
+    g, par, q = metrics["gate"], metrics["parity"], metrics["quantization"][metrics["model"]]
+    w = metrics["worst"]
+    un = (metrics.get("unseenCrop") or {}).get("ours")
+    rows = [
+        ("validation AUROC, all negatives", "≥ 0.995", g["overall"]["auroc"], g["overall"]["auroc"] >= 0.995, 4),
+        ("worst group FPR @ 95 % TPR", "≤ 2 %", w["maxFprAt95Tpr"], w["maxFprAt95Tpr"] <= 0.02, None),
+        ("PyTorch vs ONNX fp32, min cosine", "≥ 0.9999", par["torchVsOnnxFp32"], par["torchVsOnnxFp32"] >= 0.9999, 6),
+        ("fp32 vs int8, min cosine, rice photos", "≥ 0.99", par.get("fp32VsInt8MinCosineNormal"),
+         (par.get("fp32VsInt8MinCosineNormal") or 0) >= 0.99, 4),
+        ("fp32 vs int8, min cosine, all photos", "≥ 0.99", par["fp32VsInt8MinCosine"], par["fp32VsInt8MinCosine"] >= 0.99, 4),
+        ("AUROC loss from quantization", "≤ 0.005", q["aurocLoss"], q["aurocLoss"] <= 0.005, 4),
+        ("int8 file size (MB)", "≤ 4", manifest["model"]["bytes"] / 1e6, manifest["model"]["bytes"] <= 4_000_000, 2),
+        ("pipeline wall time (min)", "≤ 30", manifest["training"]["timingsSeconds"]["total"] / 60,
+         manifest["training"]["timingsSeconds"]["total"] <= 1800, 1),
+    ]
+    if un:
+        rows.append(("unseen tomato enrolment AUROC (CLI's need)", "≥ 0.97", un["auroc"], un["auroc"] >= 0.97, 4))
+    out = ["| target | bar | measured | met |", "|---|---|---|---|"]
+    for name, bar, v, ok, n in rows:
+        out.append(f"| {name} | {bar} | {_pct(v) if n is None else _f(v, n)} | {'yes' if ok else '**no**'} |")
+    return "\n".join(out)
+
+
 def render(manifest: Dict, metrics: Dict, reference: Dict, eval_dir: Optional[Path] = None) -> str:
     mm, tr, q = manifest["model"], manifest["training"], metrics["quantization"]
     d = tr["data"]
@@ -63,7 +87,7 @@ def render(manifest: Dict, metrics: Dict, reference: Dict, eval_dir: Optional[Pa
           for n, g in (("(a) reference recipe: random init, 2-class ArcFace, last-batch centroid",
                         base["referenceRecipe"]),
                        ("(b) ImageNet features, no fine-tuning, centroid cosine", base["imagenetNoFinetune"]),
-                       (f"(c) **cropgate** (shipped {metrics['model']} int8)", metrics["gate"])))])
+                       (f"(c) **cropgate** (shipped {metrics['model']} int8)", metrics["gate"])) if g)])
     qrows = ["| variant | bytes | AUROC | AUROC loss vs fp32 | cosine to fp32 (min / mean) | ORT CPU latency, batch 1, 1 thread |",
              "|---|---|---|---|---|---|"]
     for k in ("fp32", "dynamic", "static"):
@@ -102,6 +126,10 @@ reference (`references/rice.json`); `score ≥ threshold` ⇒ the photo is accep
 | threshold | {th['value']:.4f} (centroid cosine), policy: {int(100 * th['policy']['target'])} % of validation rice photos accepted |
 | created | {tr['createdAt']} by {tr['tool']} |
 
+## Targets (this run)
+
+{_targets(manifest, metrics)}
+
 ## How it was made
 
 One command ({t['total'] / 60:.1f} min on this machine's 2 shared CPU cores; `torch.set_num_threads(2)`):
@@ -139,11 +167,17 @@ resized crop (35–100 % area), horizontal/vertical flips, colour jitter, Gaussi
 (quality 35–95).
 
 **Export and quantization.** `torch.onnx.export` (fp32, opset {mm['opset']}, dynamic batch) → `quant_pre_process`
-→ both variants below; the shipped one is chosen automatically: among variants with cosine to fp32 ≥ 0.99,
-AUROC loss ≤ 0.005 and ≤ 4 MB, the faster on onnxruntime CPU. Static QDQ is calibrated (MinMax) on
-{mm['quantization'].get('calibrationImages') or 128} training images. Parity: PyTorch vs ONNX fp32 min cosine
-{_f(metrics['parity']['torchVsOnnxFp32'], 6)}; fp32 vs shipped int8 min cosine {_f(metrics['parity']['fp32VsInt8MinCosine'])}
-over the {cal['normal']['count'] + sum(v['count'] for v in cal['negatives'].values())} validation photos.
+→ both variants below; the shipped one is chosen automatically: among variants whose rice photos keep cosine
+≥ 0.99 to fp32, with AUROC loss ≤ 0.005 and ≤ 4 MB, the faster on onnxruntime CPU. Static QDQ ranges are
+calibrated (Percentile 99.999) on up to 32 training images of each source. Parity over the
+{cal['normal']['count'] + sum(v['count'] for v in cal['negatives'].values())} validation photos: PyTorch vs ONNX
+fp32 min cosine {_f(metrics['parity']['torchVsOnnxFp32'], 6)}; fp32 vs shipped int8 min cosine
+{_f(metrics['parity'].get('fp32VsInt8MinCosineNormal'))} on rice photos and {_f(metrics['parity']['fp32VsInt8MinCosine'])} on
+all photos (the worst are negatives, far below the threshold); largest score change
+{_f(metrics['parity'].get('fp32VsInt8MaxScoreDelta'))}; verdicts at the fp32 threshold agree on
+{_pct(metrics['parity'].get('fp32VsInt8VerdictAgreement'))} of photos. Worst-photo cosine is limited by the int8
+weights themselves: 16-bit activations (same int8 weights) still gave 0.981 on the first trained model, MinMax
+and Entropy ranges 0.9785, Percentile 0.9846 (measured while building this pipeline).
 
 {chr(10).join(qrows)}
 

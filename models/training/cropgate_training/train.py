@@ -31,6 +31,8 @@ class TrainConfig:
     image_size: int = SIZE
     seed: int = 0
     max_side: int = 320  # training copies are pre-shrunk so augmentation stays cheap
+    rice_per_disease: bool = False  # one ArcFace class per rice disease folder instead of one rice class
+    backbone_lr_mult: float = 1.0  # unfrozen backbone blocks learn at lr * this; the new fc at lr
 
     def as_dict(self) -> Dict:
         return asdict(self)
@@ -81,12 +83,13 @@ def train(
     loss_fn = ArcFaceLoss(
         num_classes=n_classes, embedding_size=model.fc.out_features, margin=cfg.margin_deg, scale=cfg.scale
     ).to(dev)
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    backbone = [p for p in model.features.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW([{"params": backbone, "lr": cfg.lr * cfg.backbone_lr_mult},
+                             {"params": list(model.fc.parameters()), "lr": cfg.lr}], weight_decay=cfg.weight_decay)
     loss_opt = torch.optim.AdamW(loss_fn.parameters(), lr=cfg.loss_lr, weight_decay=0.0)
     steps_per_epoch = max(1, len(paths) // cfg.batch_size)
     total = steps_per_epoch * cfg.epochs
-    scheds = [torch.optim.lr_scheduler.OneCycleLR(o, max_lr=o.param_groups[0]["lr"], total_steps=total,
+    scheds = [torch.optim.lr_scheduler.OneCycleLR(o, max_lr=[g["lr"] for g in o.param_groups], total_steps=total,
                                                   pct_start=0.15) for o in (opt, loss_opt)]
     weights = sampling_weights(labels, cfg.class_balance)
     gen = torch.Generator().manual_seed(cfg.seed)
