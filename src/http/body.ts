@@ -29,13 +29,25 @@ export const ImageJsonBodySchema = z.object({
 
 const BASE64 = /^[A-Za-z0-9+/\-_]*={0,2}$/;
 
+type FromBase64 = (text: string, options: { alphabet: "base64" | "base64url" }) => Uint8Array;
+// workerd has the built-in decoder, which needs no intermediate binary string; runtimes without it
+// (Node 20) fall back to atob.
+const fromBase64 = (Uint8Array as unknown as { fromBase64?: FromBase64 }).fromBase64?.bind(Uint8Array);
+
 /** Decodes standard or URL-safe base64, with or without a `data:...;base64,` prefix and whitespace. */
 export function decodeBase64(text: string): Uint8Array {
-  const payload = text.replace(/^data:[^,]*;base64,/, "").replace(/\s+/g, "");
-  if (!BASE64.test(payload) || payload.length % 4 === 1) {
-    throw new ApiError(400, "invalid_base64", "The 'image' field is not valid base64.");
+  const invalid = () => new ApiError(400, "invalid_base64", "The 'image' field is not valid base64.");
+  const payload = text.startsWith("data:") ? text.slice(text.indexOf(",") + 1) : text;
+  if (fromBase64) {
+    try {
+      return fromBase64(payload, { alphabet: /[-_]/.test(payload) ? "base64url" : "base64" });
+    } catch {
+      throw invalid();
+    }
   }
-  const binary = atob(payload.replace(/-/g, "+").replace(/_/g, "/"));
+  const compact = payload.replace(/\s+/g, "");
+  if (!BASE64.test(compact) || compact.length % 4 === 1) throw invalid();
+  const binary = atob(compact.replace(/-/g, "+").replace(/_/g, "/"));
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
