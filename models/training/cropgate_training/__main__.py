@@ -45,7 +45,21 @@ def main(argv=None) -> int:
     sw.add_argument("--epochs", type=int, default=None)
     sw.add_argument("--out", type=Path, default=MODELS / "eval" / "resolution.json")
     sw.add_argument("--work", type=Path, default=MODELS / "work" / "sweep")
+    sw.add_argument("--limit-per-group", type=int, default=None, help="smoke runs only")
+    cd = sub.add_parser("card", help="re-render models/README.md from the committed manifest, metrics, reference "
+                                     "and eval/resolution.json (no training)")
+    cd.add_argument("--out", type=Path, default=MODELS)
     a = p.parse_args(argv)
+    if a.cmd == "card":
+        import json
+
+        from . import card
+
+        o = a.out
+        (o / "README.md").write_text(card.render(json.loads((o / "manifest.json").read_text()),
+                                                 json.loads((o / "eval" / "metrics.json").read_text()),
+                                                 json.loads((o / "references" / "rice.json").read_text()), o / "eval"))
+        return 0
 
     if not a.data.is_dir():
         print(f"data directory {a.data} not found (set --data or CROPGATE_DATA)", file=sys.stderr)
@@ -77,7 +91,7 @@ def main(argv=None) -> int:
     elif a.cmd == "sweep-resolution":
         from .sweep import sweep
 
-        sweep(a.data, weights, a.sizes, a.epochs, a.out, a.work, log)
+        sweep(a.data, weights, a.sizes, a.epochs, a.out, a.work, log, limit=a.limit_per_group)
     return 0
 
 

@@ -36,10 +36,11 @@ def _resolution(path: Path) -> str:
         return f"Not measured in this checkout yet: run `{SWEEP_CMD}`."
     r = json.loads(path.read_text())
     rows = ["| input | epochs | AUROC | FPR @ 95 % TPR | worst group AUROC | worst group FPR @ 95 % TPR | "
-            "train img/s | fp32 latency (ORT CPU, 1 thread) |", "|---|---|---|---|---|---|---|---|"]
+            "unseen tomato AUROC | train img/s | fp32 latency (ORT CPU, 1 thread) |", "|---|---|---|---|---|---|---|---|---|"]
     for x in r["results"]:
         rows.append(f"| {x['size']} px | {x['epochs']} | {_f(x['auroc'])} | {_pct(x['fprAt95Tpr'])} | "
-                    f"{_f(x['minAuroc'])} | {_pct(x['maxFprAt95Tpr'])} | {x['trainImgPerSec']:.1f} | "
+                    f"{_f(x['minAuroc'])} | {_pct(x['maxFprAt95Tpr'])} | {_f(x.get('unseenTomatoAuroc'))} | "
+                    f"{x['trainImgPerSec']:.1f} | "
                     f"{x['ortCpuFp32']['medianMs']:.2f} ms |")
     return f"Measured with `{SWEEP_CMD}` ({r['what']}):\n\n" + "\n".join(rows)
 

@@ -85,7 +85,7 @@ def reference_recipe_baseline(tr_paths, tr_items, cfg: PipelineConfig, log) -> t
 
 
 def unseen_crop_check(data_dir: Path, run_emb: Callable[[np.ndarray], np.ndarray], neg_emb: np.ndarray,
-                      n_enrol: int = 50, n_eval_per_class: int = 30) -> Optional[Dict]:
+                      n_enrol: int = 50, n_eval_per_class: int = 30, size: int = SIZE) -> Optional[Dict]:
     """Evaluation only (never trained on): enrol unseen-crops/tomato from n_enrol photos (the first
     n_enrol/#classes of each class in name order), score the next n_eval_per_class of each class against rice validation
     and every negative validation photo."""
@@ -99,8 +99,8 @@ def unseen_crop_check(data_dir: Path, run_emb: Callable[[np.ndarray], np.ndarray
         files = sorted(str(p) for p in d.iterdir() if p.suffix.lower() in data.IMAGE_EXTS)
         enrol += files[:per]
         rest += files[per:per + n_eval_per_class]
-    c = scoring.centroid(run_emb(_tensors(enrol)))
-    pos = scoring.centroid_scores(run_emb(_tensors(rest)), c)
+    c = scoring.centroid(run_emb(_tensors(enrol, size)))
+    pos = scoring.centroid_scores(run_emb(_tensors(rest, size)), c)
     neg = scoring.centroid_scores(neg_emb, c)
     m = scoring.roc_metrics(pos, neg)
     m.update({"enrolled": len(enrol), "enrolment": f"first {per} per class of {len(classes)} classes by name",

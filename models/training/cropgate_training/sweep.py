@@ -16,10 +16,10 @@ from .train import TrainConfig, embed, train
 
 
 def sweep(data_dir: Path, weights: Optional[Path], sizes: Sequence[int], epochs: Optional[int], out: Path,
-          work: Path, log: Callable[[str], None] = print, seed: int = 0) -> Dict:
+          work: Path, log: Callable[[str], None] = print, seed: int = 0, limit: Optional[int] = None) -> Dict:
     torch.set_num_threads(2)
     work.mkdir(parents=True, exist_ok=True)
-    items = data.discover(data_dir)
+    items = data.limit_per_group(data.discover(data_dir), limit, seed)
     fixtures = data.fixture_matches(items)
     tr, va = data.split(items, 0.2, seed, force_val=fixtures.keys())
     names = sorted({data.class_name(i) for i in tr})
@@ -37,11 +37,15 @@ def sweep(data_dir: Path, weights: Optional[Path], sizes: Sequence[int], epochs:
         e = embed(model.cpu(), x)
         s = scoring.centroid_scores(e, scoring.centroid(e[normal]))
         m = evaluation.gate_metrics(s, va)
+        from .pipeline import unseen_crop_check
+
+        unseen = unseen_crop_check(data_dir, lambda t: embed(model, t), e, size=size)
         path = onnx_export.export_fp32(model, work / f"fp32-{size}.onnx", size)
         results.append({"size": size, "epochs": cfg.epochs, "trainSeconds": hist["seconds"],
                         "trainImgPerSec": float(np.mean([h["imgPerSec"] for h in hist["epochs"]])),
                         "auroc": m["overall"]["auroc"], "fprAt95Tpr": m["overall"]["fprAt95Tpr"],
                         "tprAt1Fpr": m["overall"]["tprAt1Fpr"], **evaluation.worst(m),
+                        "unseenTomatoAuroc": unseen["auroc"] if unseen else None,
                         "ortCpuFp32": onnx_export.time_ms(path, x[:1], threads=1, runs=60)})
         log(json.dumps(results[-1]))
     report = {"what": "same recipe, seed and epochs at each input size; validation split; fp32 model; "
