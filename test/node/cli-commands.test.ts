@@ -183,6 +183,8 @@ describe("enroll", () => {
       ["enroll", "tomato", TOMATO, "--folds", "1"],
       ["enroll", "tomato", TOMATO, "--upload", "http://127.0.0.1:1"],
       ["enroll", "tomato", TOMATO, "--max-false-accept", "0.01"],
+      ["enroll", "tomato", TOMATO, "--negatives", TOMATO],
+      ["check", join(FIX, "chelsea.jpg"), "--threads", "two"],
     ]) {
       const u = await run(...argv);
       expect(u.code, argv.join(" ")).toBe(2);

@@ -1,4 +1,4 @@
-import { parse } from "../args";
+import { isPositiveInt, parse, parseNumber } from "../args";
 import { ExitCode, usageError } from "../cli-error";
 import { discoverImages } from "../discover";
 import { num } from "../format";
@@ -37,6 +37,7 @@ export async function check(argv: readonly string[], io: Io): Promise<ExitCode> 
   }
   if (positionals.length === 0) throw usageError(`no photo given\n\n${CHECK_USAGE}`);
   if (values.url && values.reference) throw usageError("--reference and --url exclude each other: the worker uses its own reference");
+  const threads = parseNumber("threads", values.threads, 1, isPositiveInt, "a positive integer");
   const files = await discoverImages(positionals);
   if (files.length === 0) throw usageError(`no files in ${positionals.join(", ")}`);
 
@@ -45,7 +46,7 @@ export async function check(argv: readonly string[], io: Io): Promise<ExitCode> 
     ...(values.reference ? { reference: values.reference } : {}),
     ...(values.url ? { url: values.url } : {}),
     ...(process.env.CROPGATE_API_KEY ? { apiKey: process.env.CROPGATE_API_KEY } : {}),
-    ...(values.threads ? { threads: Number(values.threads) } : {}),
+    threads,
   });
   try {
     const { scored, skipped } = await scorer.score(files, "checking");

@@ -79,6 +79,9 @@ export async function enroll(argv: readonly string[], io: Io): Promise<ExitCode>
   if (values.upload && !token) throw usageError("--upload needs an admin token: --token <t> or CROPGATE_ADMIN_TOKEN");
   if (values.token && !values.upload) throw usageError("--token is only used with --upload");
   const out = values.out ?? `${profile}.json`;
+  const all = [...normalArgs, ...values.negatives];
+  const repeated = all.find((a, i) => all.indexOf(a) !== i);
+  if (repeated) throw usageError(`${repeated} is given twice (a photo must be either the crop or a negative, once)`);
 
   const normalFiles = await discoverImages(normalArgs, limit);
   const negativeFiles = await discoverImages(values.negatives);
