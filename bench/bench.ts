@@ -116,8 +116,14 @@ async function benchWorkerdAndNode(imgs: ReturnType<typeof images>, nodeRun: Nod
   };
   try {
     const first = imgs[0]!;
-    const cold = await call("/e2e", readFileSync(first.path)); // fresh isolate: ORT wasm + session + decode + inference
+    // The first request starts the isolate (bundle and model module load); the first verdict then adds
+    // ORT's wasm instantiation, session creation, decode and inference. RSS of the worker's workerd
+    // process after each shows what the isolate grows by.
+    const firstNoop = await call("/noop");
     const pid = workerdPid();
+    const rssLoadedKb = pid ? memKb(pid).rss : null;
+    const cold = await call("/e2e", readFileSync(first.path));
+    const rssAfterColdKb = pid ? memKb(pid).rss : null;
     const clock = await call("/clock");
     const noop: number[] = [];
     for (let i = 0; i < RUNS; i++) noop.push((await call("/noop")).ms);
@@ -158,7 +164,7 @@ async function benchWorkerdAndNode(imgs: ReturnType<typeof images>, nodeRun: Nod
       out[img.label] = { decode: median(dec) - median(noop), inference: median(inf) - median(noop), fusedInference: median(fusedInf) - median(noop), innerDecode: median(innerDec), innerPreprocess: median(innerPre), e2e: median(e2e), peakKb, jpegjsPeakKb, jpegjsMs, info };
       node[img.label] = { decode: median(nd), preprocess: median(np), inference: median(ni), total: median(nt) };
     }
-    return { startMs, coldMs: cold.ms, clock: { ...clock.body, wallMs: clock.ms }, noopMs: median(noop), pid, rssKb: rssOursKb, images: out, node };
+    return { startMs, firstNoopMs: firstNoop.ms, coldMs: cold.ms, clock: { ...clock.body, wallMs: clock.ms }, noopMs: median(noop), pid, rssLoadedKb, rssAfterColdKb, rssKb: rssOursKb, images: out, node };
   } finally {
     await worker.stop();
   }
@@ -249,10 +255,11 @@ async function main() {
   const nodeMem = await nodeMemory(imgs);
   const b = bundle();
 
-  console.log(`\nworkerd: unstable_dev start ${f1(wd.startMs)} ms; cold first verdict (first /e2e on the 1024-px image, fresh isolate) ${f1(wd.coldMs)} ms; HTTP round trip of an empty request ${f1(wd.noopMs)} ms`);
+  console.log(`\nworkerd: unstable_dev start ${f1(wd.startMs)} ms; first request to the fresh isolate (an empty one: bundle + model module load) ${f1(wd.firstNoopMs)} ms, then the cold first verdict (ORT wasm + session + 1024-px decode + inference) ${f1(wd.coldMs)} ms; HTTP round trip of an empty request ${f1(wd.noopMs)} ms`);
+  if (wd.rssLoadedKb !== null && wd.rssAfterColdKb !== null && wd.rssKb !== null)
+    console.log(`workerd worker process RSS: ${mb(wd.rssLoadedKb)} MiB after module load, ${mb(wd.rssAfterColdKb)} MiB after the first verdict (+${mb(wd.rssAfterColdKb - wd.rssLoadedKb)}: ORT wasm memory, session, first decode), ${mb(wd.rssKb)} MiB after all warm verdicts`);
   const ck = wd.clock as { perfMs: number; dateMs: number; wallMs: number };
   console.log(`workerd clock check: a busy loop took ${f1(ck.wallMs)} ms from outside; inside, performance.now() advanced ${f1(ck.perfMs)} ms and Date.now() ${f1(ck.dateMs)} ms`);
-  console.log(`workerd process RSS after all our verdicts (runtime, bundle, ORT wasm memory, model session, V8 heap; before the jpeg-js run): ${wd.rssKb === null ? "n/a" : mb(wd.rssKb) + " MiB"}`);
   console.log("(workerd stages are timed from outside: request wall time minus the empty round trip)\n");
 
   const py = "images" in python ? python.images : null;
