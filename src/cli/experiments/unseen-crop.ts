@@ -14,6 +14,7 @@ import { embedFiles } from "../embed-files";
 import { nearest, sphericalKMeans } from "../kmeans";
 import { acceptRate, separation, thresholdForMaxAcceptRate } from "../metrics";
 import { loadNodeEmbedder } from "../model";
+import { seededRandom } from "../random";
 import { normalizedMean, unitCosine, type Vector } from "../vectors";
 
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
@@ -45,6 +46,7 @@ async function embed(dirs: string[], limit?: number): Promise<{ path: string; gr
 const enrolled = (await embed(ENROLL_CLASSES.map((c) => join(TOMATO, c)), 10)).map((x) => x.e);
 const normals = (await embed(EVAL_CLASSES.map((c) => join(TOMATO, c)))).map((x) => x.e);
 const negatives = await embed(NEGATIVES.map((n) => join(DATA, n)));
+const enrollPool = await embed(ENROLL_CLASSES.map((c) => join(TOMATO, c)));
 await embedder.release();
 console.log(`model ${embedder.manifest.model.id} ${embedder.manifest.model.sha256.slice(0, 12)}: enrolled ${enrolled.length}, evaluation ${normals.length} tomato vs ${negatives.length} negatives`);
 
@@ -55,6 +57,24 @@ const run = (name: string, score: (v: Vector) => number, anomalies = negatives.m
 
 const centroid = normalizedMean(enrolled);
 run("centroid cosine (what the worker scores)", (v) => unitCosine(v, centroid));
+// How much does it depend on which photos, and how many? Seeded random draws of n per enrollment class.
+const random = seededRandom(7);
+const byClass = ENROLL_CLASSES.map((c) => enrollPool.filter((x) => x.group.endsWith(c)).map((x) => x.e));
+for (const n of [2, 10, 40]) {
+  const draws = Array.from({ length: 20 }, () => {
+    const chosen = byClass.flatMap((pool) => [...pool].map((e) => ({ e, r: random() })).sort((a, b) => a.r - b.r).slice(0, n).map((x) => x.e));
+    const c = normalizedMean(chosen);
+    return separation(normals.map((v) => unitCosine(v, c)), negatives.map((x) => unitCosine(x.e, c)));
+  });
+  const stat = (f: (s: (typeof draws)[number]) => number, pct = false) => {
+    const xs = draws.map(f).sort((a, b) => a - b);
+    const m = (pct ? 100 : 1) * (xs.reduce((a, b) => a + b, 0) / xs.length);
+    const lo = (pct ? 100 : 1) * xs[0]!;
+    const hi = (pct ? 100 : 1) * xs.at(-1)!;
+    return pct ? `${m.toFixed(1)} % [${lo.toFixed(1)}–${hi.toFixed(1)}]` : `${m.toFixed(4)} [${lo.toFixed(4)}–${hi.toFixed(4)}]`;
+  };
+  console.log(`centroid of ${5 * n} random photos (${n} per class), 20 draws: AUROC ${stat((s) => s.auroc)}, FPR@95%TPR ${stat((s) => s.fprAt95Tpr, true)}, TPR@1%FPR ${stat((s) => s.tprAt1Fpr, true)}`);
+}
 for (const k of [3, 5, 10]) {
   const protos = sphericalKMeans(enrolled, k, 1).centres;
   run(`nearest of ${k} k-means prototypes`, (v) => nearest(v, protos).similarity);
