@@ -83,7 +83,7 @@ async function main() {
   const python = join(ROOT, "models/.venv/bin/python");
   const all = [
     ...readdirSync(join(ROOT, "test/fixtures/images")).filter((f) => f.endsWith(".jpg")).map((f) => join(ROOT, "test/fixtures/images", f)),
-    ...["chelsea-progressive", "chelsea-gray", "chelsea-cmyk", "chelsea-444", "chelsea-422", "astronaut-1024"].map((f) => join(ROOT, "test/fixtures/images/variants", `${f}.jpg`)),
+    ...["chelsea-progressive", "chelsea-gray", "chelsea-cmyk", "chelsea-444", "chelsea-422", "chelsea-440", "chelsea-progressive-restart", "astronaut-1024"].map((f) => join(ROOT, "test/fixtures/images/variants", `${f}.jpg`)),
     ...files.filter((f) => f.startsWith(phoneDir)),
   ];
   if (!existsSync(python)) console.log(`skipped: ${python} absent`);
