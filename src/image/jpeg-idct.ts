@@ -150,7 +150,7 @@ const block = new Uint8Array(64);
 
 /**
  * Reduced-size output of one block for DCT scaling: `size` 8 (full), 4, 2 (the full IDCT averaged over
- * 2×2 / 4×4 cells, i.e. a box filter) or 1 (the DC term alone, as libjpeg's jpeg_idct_1x1).
+ * 2×2 / 4×4 cells with rounding, i.e. a box filter) or 1 (the DC term alone, as libjpeg's jpeg_idct_1x1).
  */
 export function idctScaled(coef: Int16Array, off: number, qt: Uint16Array, size: number, out: Uint8Array, outOff: number, outStride: number): void {
   if (size === 8) return idctIslow(coef, off, qt, out, outOff, outStride);
@@ -159,13 +159,25 @@ export function idctScaled(coef: Int16Array, off: number, qt: Uint16Array, size:
     return;
   }
   idctIslow(coef, off, qt, block, 0, 8);
-  const cell = 8 / size;
-  const n = cell * cell;
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      let sum = 0;
-      for (let v = 0; v < cell; v++) for (let u = 0; u < cell; u++) sum += block[(y * cell + v) * 8 + x * cell + u]!;
-      out[outOff + y * outStride + x] = (sum + (n >> 1)) / n | 0;
+  const b = block;
+  if (size === 2) {
+    // Four 4×4 cells: (sum + 8) >> 4 is the rounded mean.
+    for (let y = 0; y < 2; y++) {
+      for (let x = 0; x < 2; x++) {
+        let sum = 0;
+        for (let r = (y * 4) * 8 + x * 4, e = r + 32; r < e; r += 8) sum += b[r]! + b[r + 1]! + b[r + 2]! + b[r + 3]!;
+        out[outOff + y * outStride + x] = (sum + 8) >> 4;
+      }
+    }
+    return;
+  }
+  // size 4: sixteen 2×2 cells, (sum + 2) >> 2.
+  for (let y = 0; y < 4; y++) {
+    const r = y * 16;
+    const o = outOff + y * outStride;
+    for (let x = 0; x < 4; x++) {
+      const i = r + x * 2;
+      out[o + x] = (b[i]! + b[i + 1]! + b[i + 8]! + b[i + 9]! + 2) >> 2;
     }
   }
 }
