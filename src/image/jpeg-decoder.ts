@@ -425,7 +425,7 @@ function decodeScan(
       if (!dc || !ac) throw corrupt("missing Huffman table");
       const t = r.huff(dc);
       c.pred += extend(r.bits(t), t);
-      if (!dcOnly) block.fill(0);
+      let nonzeroAc = false;
       const fast = ac.fastAc;
       for (let k = 1; k < 64; ) {
         if (r.cnt < 16) r.fill();
@@ -439,7 +439,10 @@ function decodeScan(
             continue;
           }
           k += run;
-          if (!dcOnly) block[ZIGZAG[k]!] = e >> 9;
+          if (!dcOnly) {
+            block[ZIGZAG[k]!] = e >> 9;
+            nonzeroAc = true;
+          }
           k++;
           continue;
         }
@@ -452,16 +455,28 @@ function decodeScan(
         }
         k += rs >> 4;
         const value = extend(r.bits(sz), sz);
-        if (!dcOnly) block[ZIGZAG[k]!] = value;
+        if (!dcOnly) {
+          block[ZIGZAG[k]!] = value;
+          nonzeroAc = true;
+        }
         k++;
       }
+      // A block without AC terms is flat at every scale: libjpeg's islow gives (DC·Q₀ + 4) >> 3 for each
+      // sample, exactly its 1×1 value, so the IDCT can be skipped (smooth areas are mostly such blocks).
+      const flat = RANGE_LIMIT[((c.pred * c.qt![0]!) + 4 >> 3) & 1023]!;
       if (dcOnly) {
-        c.plane[row * c.bplAlloc + col] = RANGE_LIMIT[((c.pred * c.qt![0]!) + 4 >> 3) & 1023]!;
+        c.plane[row * c.bplAlloc + col] = flat;
+        return;
+      }
+      const stride = c.bplAlloc * size;
+      const at = row * size * stride + col * size;
+      if (!nonzeroAc) {
+        for (let y = 0; y < size; y++) c.plane.fill(flat, at + y * stride, at + y * stride + size);
         return;
       }
       block[0] = c.pred;
-      const stride = c.bplAlloc * size;
-      idctScaled(block, 0, c.qt!, size, c.plane, row * size * stride + col * size, stride);
+      idctScaled(block, 0, c.qt!, size, c.plane, at, stride);
+      block.fill(0);
     };
   } else if (ss === 0) {
     if (se !== 0) throw corrupt("bad progressive DC scan");
