@@ -79,6 +79,27 @@ async function main() {
     console.log(`${f.split("/").pop()} | ${d.width}×${d.height} (1/${1 / d.scale} by default) | ${row.join(" | ")}`);
   }
 
+  if (process.env.BENCH_48MP) {
+    // A worst case for the byte and pixel limits: iPhone 48 MP size, per-pixel noise (big entropy-coded data).
+    console.log("\n## synthetic 48 MP JPEG (8064×6048, noisy, q85, made by jpeg-js)");
+    const w = 8064, h = 6048, rgba = new Uint8Array(w * h * 4);
+    let seed = 7;
+    for (let i = 0; i < w * h; i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      const x = i % w, y = (i / w) | 0, n = (seed >>> 24) & 15;
+      rgba[i * 4] = (x * 255) / w + n;
+      rgba[i * 4 + 1] = (y * 255) / h + n;
+      rgba[i * 4 + 2] = ((x ^ y) & 63) * 4;
+      rgba[i * 4 + 3] = 255;
+    }
+    const big = new Uint8Array(jpeg.encode({ data: rgba, width: w, height: h }, 85).data);
+    console.log(`${big.length} bytes`);
+    for (let i = 0; i < 3; i++) {
+      const r = imageToTensor(big, preprocessing, { maxBytes: 32 * 2 ** 20 });
+      console.log(`decoded at 1/${1 / r.info.scale} (${r.info.decodedWidth}×${r.info.decodedHeight}): decode ${r.timings.decodeMs.toFixed(0)} ms, preprocess ${r.timings.preprocessMs.toFixed(0)} ms`);
+    }
+  }
+
   console.log("\n## full-size RGB against Pillow (models/.venv), byte for byte");
   const python = join(ROOT, "models/.venv/bin/python");
   const all = [
