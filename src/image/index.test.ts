@@ -109,6 +109,11 @@ describe("imageToTensor", () => {
       expect(err).toMatchObject({ status: 413, code: "image_too_large", details: { width: 65535, height: 65535 } });
     });
 
+    it("keeps a default when a limit is given as undefined, and refuses a nonsense limit", () => {
+      expect(apiError(() => toTensor("variants/sof-65535x65535.jpg", { maxPixels: undefined }))).toMatchObject({ status: 413 });
+      expect(() => toTensor("coffee.jpg", { maxBytes: Number.NaN })).toThrow(TypeError);
+    });
+
     it("413 when the pixel limit is lower than the photo", () => {
       expect(apiError(() => toTensor("coffee.jpg", { maxPixels: 600 * 400 - 1 }))).toMatchObject({ status: 413 });
       expect(() => toTensor("coffee.jpg", { maxPixels: 600 * 400 })).not.toThrow();

@@ -27,6 +27,11 @@ export const DEFAULT_IMAGE_LIMITS: Readonly<ImageLimits> = Object.freeze({
   minScaledSide: 256,
 });
 
+/** Defaults overridden by the given limits; an `undefined` (e.g. an unset env var) keeps the default, never "no limit". */
 export function resolveLimits(limits?: Partial<ImageLimits>): ImageLimits {
-  return { ...DEFAULT_IMAGE_LIMITS, ...limits };
+  const given = Object.fromEntries(Object.entries(limits ?? {}).filter(([, v]) => v !== undefined)) as Partial<ImageLimits>;
+  for (const [k, v] of Object.entries(given)) {
+    if (typeof v !== "number" || Number.isNaN(v) || v <= 0) throw new TypeError(`image limit ${k} must be a positive number, got ${String(v)}`);
+  }
+  return { ...DEFAULT_IMAGE_LIMITS, ...given };
 }
