@@ -46,6 +46,12 @@ def main(argv=None) -> int:
     sw.add_argument("--out", type=Path, default=MODELS / "eval" / "resolution.json")
     sw.add_argument("--work", type=Path, default=MODELS / "work" / "sweep")
     sw.add_argument("--limit-per-group", type=int, default=None, help="smoke runs only")
+    un = sub.add_parser("unseen-crop", help="evaluation only: enrol unseen tomato with saved embedders")
+    un.add_argument("checkpoints", nargs="+", help="label=embedder.pt (from a --work dir) or 'imagenet'")
+    un.add_argument("--out", type=Path, default=None, help="write the results here (JSON)")
+    un.add_argument("--data", type=Path, default=default_data_dir())
+    un.add_argument("--weights", type=Path, default=REPO.parent / "shared" / "weights" /
+                    "mobilenet_v2_1.0_224_quant.tflite")
     cd = sub.add_parser("card", help="re-render models/README.md from the committed manifest, metrics, reference "
                                      "and eval/resolution.json (no training)")
     cd.add_argument("--out", type=Path, default=MODELS)
@@ -88,6 +94,10 @@ def main(argv=None) -> int:
         if a.baseline_epochs is not None:
             cfg.baseline_epochs = a.baseline_epochs
         run(cfg, log)
+    elif a.cmd == "unseen-crop":
+        from .unseen import compare
+
+        compare(a.data, weights, a.checkpoints, log, a.out)
     elif a.cmd == "sweep-resolution":
         from .sweep import sweep
 

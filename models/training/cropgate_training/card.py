@@ -45,6 +45,33 @@ def _resolution(path: Path) -> str:
     return f"Measured with `{SWEEP_CMD}` ({r['what']}):\n\n" + "\n".join(rows)
 
 
+RECIPES = {  # label -> pipeline flags used to train it (all with --baseline-epochs 0 and their own --work dir)
+    "imagenet": "plain ImageNet features (1280-d), no training",
+    "blocks14-18_m20s32_e8": "--freeze 14 --margin 20 --scale 32 --epochs 8 (the first committed model)",
+    "perDisease_bb0.1_m20s32_e6": "--freeze 14 --rice-per-disease --backbone-lr-mult 0.1 --epochs 6",
+    "perDisease_m10s16_e6": "--freeze 14 --rice-per-disease --margin 10 --scale 16 --epochs 6",
+    "m10s16_e6": "--freeze 14 --margin 10 --scale 16 --epochs 6",
+    "perDisease_bb0.3_m10s16_e6": "--freeze 14 --rice-per-disease --margin 10 --scale 16 --backbone-lr-mult 0.3 --epochs 6",
+    "headOnly_m10s16_e4": "--freeze 19 --margin 10 --scale 16 --epochs 4 (the shipped recipe)",
+    "headOnly_m20s32_e4": "--freeze 19 --margin 20 --scale 32 --epochs 4",
+}
+RECIPES_CMD = ("cd models/training && ../.venv/bin/python -m cropgate_training unseen-crop imagenet "
+               "<label>=../work/<run>/embedder.pt ... --out ../eval/unseen-recipes.json")
+
+
+def _recipes(path: Path) -> str:
+    if not path.is_file():
+        return "Not measured in this checkout."
+    r = json.loads(path.read_text())["results"]
+    rows = ["| recipe | pipeline flags | unseen tomato AUROC | FPR @ 95 % TPR |", "|---|---|---|---|"]
+    for label, m in r.items():
+        rows.append(f"| {label} | {RECIPES.get(label, '')} | {_f(m['auroc'])} | {_pct(m['fprAt95Tpr'])} |")
+    return (f"Every recipe kept the gate (validation AUROC ≥ 0.9994); they differ in how well the space enrols a "
+            f"crop it never saw — tomato, CLI protocol, fp32 PyTorch embedders, measured with `{RECIPES_CMD}`:\n\n"
+            + "\n".join(rows) + "\n\nFine-tuning the backbone on these few classes teaches it that a leaf on a plain "
+            "background is an apple leaf; training only the projection keeps ImageNet's finer distinctions.")
+
+
 def _targets(manifest: Dict, metrics: Dict) -> str:
     g, par, q = metrics["gate"], metrics["parity"], metrics["quantization"][metrics["model"]]
     w = metrics["worst"]
@@ -79,13 +106,15 @@ def render(manifest: Dict, metrics: Dict, reference: Dict, eval_dir: Optional[Pa
     groups = sorted(set(d["train"]) | set(d["validation"]))
     data_rows = "\n".join(f"| {g} | {d['train'].get(g, 0)} | {d['validation'].get(g, 0)} |" for g in groups)
     base = metrics["baselines"]
+    a_epochs = tr.get("baselineEpochs")
     cmp_rows = "\n".join([
         "| model | AUROC | FPR @ 95 % TPR | TPR @ 1 % FPR | worst group AUROC | worst group FPR @ 95 % TPR |",
         "|---|---|---|---|---|---|",
         *(f"| {n} | {_f(g['overall']['auroc'])} | {_pct(g['overall']['fprAt95Tpr'])} | "
           f"{_pct(g['overall']['tprAt1Fpr'])} | {_f(min(v['auroc'] for v in list(g['bySource'].values()) + list(g['byGroup'].values())))} | "
           f"{_pct(max(v['fprAt95Tpr'] for v in list(g['bySource'].values()) + list(g['byGroup'].values())))} |"
-          for n, g in (("(a) reference recipe: random init, 2-class ArcFace, last-batch centroid",
+          for n, g in ((f"(a) reference recipe: random init, 2-class ArcFace (pml defaults), whole network, "
+                        f"{a_epochs} epochs, last-batch centroid",
                         base["referenceRecipe"]),
                        ("(b) ImageNet features, no fine-tuning, centroid cosine", base["imagenetNoFinetune"]),
                        (f"(c) **cropgate** (shipped {metrics['model']} int8)", metrics["gate"])) if g)])
@@ -100,8 +129,9 @@ def render(manifest: Dict, metrics: Dict, reference: Dict, eval_dir: Optional[Pa
     un = unseen.get("ours")
     un_b = unseen.get("imagenet")
     unseen_txt = (f"Enrolling `unseen-crops/tomato` (never trained on) from {un['enrolled']} photos "
-                  f"({un['enrolment']}) with the shipped model and scoring {un['normal']} other tomato photos "
-                  f"against {un['negative']} validation photos of rice and all negatives: AUROC {_f(un['auroc'])}, "
+                  f"({un['enrolment']}; the CLI's protocol, `docs/unseen-crop.md`) with the shipped model and scoring "
+                  f"{un['normal']} tomato photos of the other classes against {un['negative']} photos of rice and all "
+                  f"negatives (training split included): AUROC {_f(un['auroc'])}, "
                   f"FPR @ 95 % TPR {_pct(un['fprAt95Tpr'])} (ImageNet features without fine-tuning: AUROC "
                   f"{_f(un_b['auroc'])}, FPR @ 95 % TPR {_pct(un_b['fprAt95Tpr'])}). Target for the CLI: AUROC ≥ 0.97."
                   if un else "Not measured in this run.")
@@ -158,32 +188,36 @@ they are never trained on; `unseen-crops` and `phone-photos` are never used for 
 and every kind of negative as its own class, so the space keeps apart what is not rice instead of collapsing it
 (this is what makes enrolling other crops work). `pytorch_metric_learning.losses.ArcFaceLoss` (margin
 {cfg['margin_deg']}°, scale {cfg['scale']}; its class weights have their own AdamW optimizer, lr
-{cfg['loss_lr']}), AdamW lr {cfg['lr']} with one-cycle schedule, {cfg['epochs']} epochs of {len(d['train']) and sum(d['train'].values())} images
+{cfg['loss_lr']}), AdamW lr {cfg['lr']} for the new `fc` and {cfg['lr'] * cfg.get('backbone_lr_mult', 1.0):g} for the
+unfrozen backbone blocks, one-cycle schedule, {cfg['epochs']} epochs of {len(d['train']) and sum(d['train'].values())} images
 sampled with class probability ∝ n^{cfg['class_balance']} (weeds and photos are rare), batch {cfg['batch_size']}.
-The first {cfg['freeze_blocks']} of MobileNetV2's 19 feature blocks are frozen and BatchNorm stays on its
-pretrained statistics (keeps ImageNet's general features for unseen crops, and fits the CPU budget:
-{ips:.0f} img/s here). Phone-photo augmentations on the PIL image before the canonical preprocessing: rotation
+{"All 19 of MobileNetV2's feature blocks are frozen: only the new `Linear(1280, 512)` learns" if cfg['freeze_blocks'] >= 19 else f"The first {cfg['freeze_blocks']} of MobileNetV2's 19 feature blocks are frozen"}, and BatchNorm stays on its
+pretrained statistics ({ips:.0f} img/s here). Why head-only: the gate is easy for every variant tried (validation
+AUROC 0.9994–1.0000), but enrolling an unseen crop is not; see *Recipes tried* below.
+Phone-photo augmentations on the PIL image before the canonical preprocessing: rotation
 ±25° cropped to the inscribed rectangle (no black fill, which would mimic apple-leaf backgrounds), random
 resized crop (35–100 % area), horizontal/vertical flips, colour jitter, Gaussian blur, JPEG re-compression
 (quality 35–95).
 
 **Export and quantization.** `torch.onnx.export` (fp32, opset {mm['opset']}, dynamic batch) → `quant_pre_process`
-→ both variants below; the shipped one is chosen automatically: among variants whose rice photos keep cosine
-≥ 0.99 to fp32, with AUROC loss ≤ 0.005 and ≤ 4 MB, the faster on onnxruntime CPU. Static QDQ ranges are
-calibrated (Percentile 99.999) on up to 32 training images of each source. Parity over the
+→ both variants below. The shipped one is chosen automatically: among variants with AUROC loss ≤ 0.005, ≤ 4 MB
+and ≥ 98 % of validation verdicts unchanged at the fp32 threshold, the faster on onnxruntime CPU. Static QDQ:
+uint8 per-tensor weights (the frozen backbone comes from a per-tensor uint8 TFLite model; on the head-only model
+this gave rice min cosine 0.975 vs 0.945 for per-channel int8), activation ranges calibrated (Percentile 99.999)
+on up to 32 training images of each source. Dynamic: uint8 per-channel weights (int8 weights made onnxruntime's
+`ConvInteger` output wrong here: cosine 0.2–0.4 to fp32). Parity over the
 {cal['normal']['count'] + sum(v['count'] for v in cal['negatives'].values())} validation photos: PyTorch vs ONNX
 fp32 min cosine {_f(metrics['parity']['torchVsOnnxFp32'], 6)}; fp32 vs shipped int8 min cosine
 {_f(metrics['parity'].get('fp32VsInt8MinCosineNormal'))} on rice photos and {_f(metrics['parity']['fp32VsInt8MinCosine'])} on
-all photos (the worst are negatives, far below the threshold); largest score change
-{_f(metrics['parity'].get('fp32VsInt8MaxScoreDelta'))}; verdicts at the fp32 threshold agree on
-{_pct(metrics['parity'].get('fp32VsInt8VerdictAgreement'))} of photos. Worst-photo cosine is limited by the int8
-weights themselves: 16-bit activations (same int8 weights) still gave 0.981 on the first trained model, MinMax
-and Entropy ranges 0.9785, Percentile 0.9846 (measured while building this pipeline).
+all photos; largest score change {_f(metrics['parity'].get('fp32VsInt8MaxScoreDelta'))}; verdicts at the fp32 threshold
+agree on {_pct(metrics['parity'].get('fp32VsInt8VerdictAgreement'))} of photos. The 0.99 cosine bar is not met on every
+photo: activation quantization is the limit (dynamic per-tensor and per-channel weights gave the same 0.980 on rice;
+weight-only int8 with fp32 activations is not something onnxruntime's quantizer writes for Conv). The reference and
+threshold are calibrated on the shipped int8 model's own scores, so its 95 % policy holds for the int8 model.
 
 {chr(10).join(qrows)}
 
-Dynamic quantization uses uint8 weights: with int8 weights onnxruntime's `ConvInteger` gave cosine 0.2–0.4
-to fp32 on real photos here (measured while building this pipeline). Latencies are from a shared 2-core machine
+Latencies are from a shared 2-core machine
 (native onnxruntime {tr['environment']['onnxruntime']}); the worker measures onnxruntime-web separately.
 
 ## Results (validation split, shipped int8 model)
@@ -218,6 +252,8 @@ shots, other cameras) will score lower — recalibrate with your own photos (bel
 **Unseen crop.** {unseen_txt}
 
 **Input resolution.** {_resolution(eval_dir / 'resolution.json')}
+
+**Recipes tried.** {_recipes(eval_dir / 'unseen-recipes.json')}
 
 ## Retrain on your own crop
 

@@ -65,11 +65,12 @@ def quantize_weight_only(pre: Path, out: Path) -> Path:
 
 
 def quantize_static_qdq(pre: Path, out: Path, calibration: np.ndarray) -> Path:
-    """Static QDQ int8, per-channel weights, activation ranges calibrated on real images.
-    Percentile (99.999) ranges: on the first trained model, worst-image cosine to fp32 over the validation
-    split was 0.9846 vs 0.9785 for MinMax and Entropy (same stratified calibration set)."""
-    quantize_static(str(pre), str(out), _Reader(calibration), quant_format=QuantFormat.QDQ, per_channel=True,
-                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+    """Static QDQ 8-bit, activation ranges calibrated on real images (Percentile 99.999: on an earlier model
+    the worst-image cosine to fp32 was 0.9846 vs 0.9785 for MinMax and Entropy).
+    Per-tensor uint8 weights: the frozen backbone comes from a per-tensor uint8 TFLite model, and on the
+    head-only model this grid gave rice min cosine 0.975 vs 0.945 for per-channel int8."""
+    quantize_static(str(pre), str(out), _Reader(calibration), quant_format=QuantFormat.QDQ, per_channel=False,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QUInt8,
                     calibrate_method=CalibrationMethod.Percentile)
     return out
 

@@ -39,6 +39,7 @@ def sweep(data_dir: Path, weights: Optional[Path], sizes: Sequence[int], epochs:
         m = evaluation.gate_metrics(s, va)
         from .pipeline import unseen_crop_check
 
+        # Negatives here: the validation split only (cheaper than the pipeline's all-photo check).
         unseen = unseen_crop_check(data_dir, lambda t: embed(model, t), e, size=size)
         path = onnx_export.export_fp32(model, work / f"fp32-{size}.onnx", size)
         results.append({"size": size, "epochs": cfg.epochs, "trainSeconds": hist["seconds"],

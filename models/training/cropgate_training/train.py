@@ -18,14 +18,17 @@ from .preprocess import SIZE, image_to_tensor, load_rgb
 
 @dataclass
 class TrainConfig:
-    epochs: int = 8
+    epochs: int = 4
     batch_size: int = 32
     lr: float = 1e-3  # head and unfrozen backbone (AdamW)
     loss_lr: float = 1e-2  # ArcFace class weights, their own optimizer
     weight_decay: float = 1e-4
-    margin_deg: float = 20.0  # modest margin: keeps non-crop classes spread instead of collapsed
-    scale: float = 32.0
-    freeze_blocks: int = 14
+    margin_deg: float = 10.0  # modest margin and scale: keep non-crop classes spread instead of collapsed
+    scale: float = 16.0
+    # All 19 feature blocks frozen = only the new Linear(1280, 512) learns. Measured on enrolling unseen
+    # tomato (CLI protocol): head-only 0.997 AUROC vs 0.883-0.967 when blocks 14-18 were fine-tuned too;
+    # the gate itself stayed at AUROC 1.0 either way.
+    freeze_blocks: int = 19
     bn_eval: bool = True
     class_balance: float = 0.5  # class sampling probability ~ n_c ** class_balance
     image_size: int = SIZE
