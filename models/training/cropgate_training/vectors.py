@@ -37,8 +37,26 @@ def resize_vectors() -> List[Dict]:
     return out
 
 
+def _decodes(path: Path, max_pixels: int = 50_000_000) -> bool:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            if im.size[0] * im.size[1] > max_pixels:  # e.g. the 65535x65535 header-limit fixture
+                return False
+            im.load()
+        return True
+    except Exception:  # truncated and other error-path fixtures: nothing to compare
+        return False
+
+
 def fixture_files(fixtures_dir: Path = FIXTURES) -> List[Path]:
-    return sorted(p for p in fixtures_dir.iterdir() if p.suffix.lower() in (".jpg", ".jpeg"))
+    """The top-level JPEG fixtures and the decodable JPEG variants (orientation, subsampling, CMYK, grey,
+    progressive...) under variants/; tomato/ is the CLI's enrolment set, not the gate's."""
+    top = [p for p in fixtures_dir.iterdir() if p.suffix.lower() in (".jpg", ".jpeg")]
+    var = fixtures_dir / "variants"
+    more = [p for p in var.iterdir() if p.suffix.lower() in (".jpg", ".jpeg") and _decodes(p)] if var.is_dir() else []
+    return sorted(top) + sorted(more)
 
 
 def image_vectors(files: Sequence[Path], embed_fp32: Callable[[np.ndarray], np.ndarray],
@@ -59,7 +77,7 @@ def image_vectors(files: Sequence[Path], embed_fp32: Callable[[np.ndarray], np.n
             "embeddingFp32": [float(v) for v in e32],
             "embeddingInt8": [float(v) for v in e8],
             "score": score,
-            "verdict": "normal" if score >= threshold else "not-normal",
+            "verdict": "normal" if score >= threshold else "anomaly",  # the worker's words (src/scoring)
         })
     return out
 

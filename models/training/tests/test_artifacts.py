@@ -74,7 +74,7 @@ def test_int8_model_reproduces_the_vectors_and_the_verdicts(model_path, referenc
         assert onnx_export.cosine_rows(got[None], np.array([e["embeddingInt8"]]))[0] > 0.99999, e["file"]
         score = float(got @ c / np.linalg.norm(got))
         assert score == pytest.approx(e["score"], abs=1e-4)
-        assert e["verdict"] == ("normal" if score >= reference["threshold"]["value"] else "not-normal")
+        assert e["verdict"] == ("normal" if score >= reference["threshold"]["value"] else "anomaly")
 
 
 def test_int8_close_to_fp32_on_the_fixture_photos(vectors):
@@ -87,4 +87,4 @@ def test_rice_fixtures_pass_and_the_others_fail(vectors):
     verdicts = {Path(e["file"]).name: e["verdict"] for e in vectors["images"]}
     assert len(verdicts) >= 7
     for name, v in verdicts.items():
-        assert v == ("normal" if name.startswith("rice-") else "not-normal"), name
+        assert v == ("normal" if name.startswith("rice-") else "anomaly"), name

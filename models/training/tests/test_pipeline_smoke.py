@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cropgate_training import onnx_export
+from cropgate_training import onnx_export, vectors
 from cropgate_training.pipeline import PipelineConfig, run
 from cropgate_training.train import TrainConfig
 
@@ -34,7 +34,7 @@ def test_pipeline_smoke(shared_data, tflite_weights, tmp_path):
     ref = json.loads((out / "references" / "rice.json").read_text())
     tv = json.loads((out / "test-vectors.json").read_text())
     assert ref["model"]["sha256"] == tv["model"]["sha256"] == manifest["model"]["sha256"]
-    assert len(tv["images"]) == len(list((MODELS.parent / "test" / "fixtures" / "images").glob("*.jpg")))
+    assert [e["file"] for e in tv["images"]] == [f.relative_to(MODELS.parent).as_posix() for f in vectors.fixture_files()]
     assert (out / "eval" / "histogram.png").stat().st_size > 10_000 and (out / "README.md").is_file()
     m = res["metrics"]
     assert m["parity"]["torchVsOnnxFp32"] >= 0.9999
