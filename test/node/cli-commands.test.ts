@@ -62,6 +62,21 @@ async function referenceFile(name: string, threshold: number, sha = manifest.mod
   return path;
 }
 
+describe("help", () => {
+  it("every command answers --help with its usage and exit codes (exit 0); no command is a usage error (2)", async () => {
+    for (const command of ["enroll", "evaluate", "check"]) {
+      const r = await run(command, "--help");
+      expect(r.code, command).toBe(0);
+      expect(r.out).toMatch(new RegExp(`^usage: npm run ${command} -- `));
+      expect(r.out).toMatch(/exit codes: 0 /);
+    }
+    expect((await run("--help")).code).toBe(0);
+    const none = await run();
+    expect(none.code).toBe(2);
+    expect(none.out).toMatch(/^usage: cropgate <command>/);
+  });
+});
+
 describe("check (local)", () => {
   it("prints one verdict per photo; exit 0 when all pass, 1 when one does not", { timeout: 60_000 }, async () => {
     const accepting = await referenceFile("accept-all.json", -1);

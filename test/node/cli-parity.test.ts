@@ -23,9 +23,7 @@ const FIXTURES = ["rice-bacterial.jpg", "apple-leaf-healthy.jpg", "chelsea.jpg",
 describe("CLI embeddings (onnxruntime-node) equal the worker's (onnxruntime-web wasm, src/model/session.ts)", () => {
   it("within 1e-4 cosine on the fixtures, from the same src/image tensors", { timeout: 120_000 }, async () => {
     const node = await loadNodeEmbedder();
-    const modelBytes = await readFile(new URL("../../models/cropgate-embedder-int8.onnx", import.meta.url));
-    const manifest = ManifestSchema.parse(JSON.parse(await readFile(new URL("../../models/manifest.json", import.meta.url), "utf8")));
-    const worker = await createEmbedder(modelBytes.buffer.slice(modelBytes.byteOffset, modelBytes.byteOffset + modelBytes.byteLength), manifest);
+    const worker = await workerEmbedder();
     try {
       for (const name of FIXTURES) {
         const bytes = new Uint8Array(await readFile(new URL(`../fixtures/images/${name}`, import.meta.url)));
@@ -61,19 +59,26 @@ describe("CLI embeddings (onnxruntime-node) equal the worker's (onnxruntime-web 
   });
 });
 
-describe("CLI embeddings equal the model pipeline's int8 test vectors (models/test-vectors.json)", () => {
+async function workerEmbedder() {
+  const modelBytes = await readFile(new URL("../../models/cropgate-embedder-int8.onnx", import.meta.url));
+  const manifest = ManifestSchema.parse(JSON.parse(await readFile(new URL("../../models/manifest.json", import.meta.url), "utf8")));
+  return createEmbedder(modelBytes.buffer.slice(modelBytes.byteOffset, modelBytes.byteOffset + modelBytes.byteLength), manifest);
+}
+
+describe("CLI and worker embeddings equal the model pipeline's int8 test vectors (models/test-vectors.json)", () => {
   const vectorsUrl = new URL("../../models/test-vectors.json", import.meta.url);
 
   // Same decoded pixels → the same int8 arithmetic → the same embedding (≥ 0.99999). A JPEG that
   // src/image decodes with DCT scaling gets a slightly different tensor than Pillow's full decode:
   // there the contract's 0.999 applies (docs/images.md measures that approximation).
-  it("cosine ≥ 0.99999 for every fixture the pipeline embedded (≥ 0.999 where DCT-scaled)", { timeout: 120_000 }, async (ctx) => {
+  it("cosine ≥ 0.99999 for every fixture the pipeline embedded (≥ 0.999 where DCT-scaled)", { timeout: 180_000 }, async (ctx) => {
     if (!existsSync(vectorsUrl)) ctx.skip("models/test-vectors.json is not there yet: the model pipeline writes it with the trained model");
     const vectors = JSON.parse(await readFile(vectorsUrl, "utf8")) as {
       model: { sha256: string };
       images: { file: string; embeddingInt8: number[] }[];
     };
     const node = await loadNodeEmbedder();
+    const worker = await workerEmbedder();
     try {
       // Vectors from another model than the one in models/ would prove nothing: fail, don't compare.
       expect(vectors.model.sha256, "test vectors were written for another model than models/manifest.json's").toBe(node.manifest.model.sha256);
@@ -83,7 +88,10 @@ describe("CLI embeddings equal the model pipeline's int8 test vectors (models/te
         const { tensor, info } = imageToTensor(bytes, node.preprocessing);
         const [embedding] = await node.embedBatch([tensor]);
         const bound = info.scale === 1 ? 0.99999 : 0.999;
-        expect(dot(l2normalize(embedding!), l2normalize(image.embeddingInt8)), `${image.file} (decode scale ${info.scale})`).toBeGreaterThanOrEqual(bound);
+        const expected = l2normalize(image.embeddingInt8);
+        const label = `${image.file} (decode scale ${info.scale})`;
+        expect(dot(l2normalize(embedding!), expected), `CLI: ${label}`).toBeGreaterThanOrEqual(bound);
+        expect(dot(l2normalize(await worker.embed(tensor)), expected), `worker: ${label}`).toBeGreaterThanOrEqual(bound);
       }
     } finally {
       await node.release();
