@@ -65,7 +65,8 @@ export function rocSpec(curves: { name: string; points: RocPoint[] }[], threshol
     title: { text: "ROC: crop photos accepted vs anomalies accepted", anchor: "start", fontSize: 12 },
     layer: [
       {
-        data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] },
+        // Chance line, sampled densely so it stays TPR = FPR on the symlog axis.
+        data: { values: Array.from({ length: 101 }, (_, i) => ({ x: (i / 100) ** 2, y: (i / 100) ** 2 })) },
         mark: { type: "line", color: "#bbb", strokeDash: [2, 2] },
         encoding: { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" } },
       },
@@ -73,7 +74,14 @@ export function rocSpec(curves: { name: string; points: RocPoint[] }[], threshol
         data: { values },
         mark: { type: "line", interpolate: "step-after", strokeWidth: 1.5 },
         encoding: {
-          x: { field: "fpr", type: "quantitative", title: "false-accept rate (FPR)", scale: { domain: [0, 1] } },
+          // Symmetric-log x: a good gate lives at FPR of a few per cent, which a linear axis squeezes into its corner.
+          x: {
+            field: "fpr",
+            type: "quantitative",
+            title: "false-accept rate (FPR, symlog scale)",
+            scale: { type: "symlog", constant: 0.01, domain: [0, 1] },
+            axis: { values: [0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1], format: ".0%" },
+          },
           y: { field: "tpr", type: "quantitative", title: "crop photos accepted (TPR)", scale: { domain: [0, 1] } },
           color: { field: "curve", type: "nominal", title: null, sort: curves.map((c) => c.name), legend: { labelLimit: 260 } },
           strokeWidth: { condition: { test: "datum.curve === 'all anomalies'", value: 3 }, value: 1.2 },

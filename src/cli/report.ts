@@ -38,7 +38,7 @@ export async function renderReport(e: Evaluation, groups: readonly GroupScores[]
   .headline { display: flex; gap: 1.5rem; flex-wrap: wrap; margin: 1rem 0; }
   .headline div { background: #f4f4f4; border-radius: 6px; padding: .6rem 1rem; }
   .headline b { display: block; font-size: 1.5rem; }
-  table { border-collapse: collapse; } td, th { padding: .25rem .7rem; text-align: right; border-bottom: 1px solid #ddd; }
+  .table-wrap { overflow-x: auto; } table { border-collapse: collapse; } td, th { padding: .25rem .7rem; text-align: right; border-bottom: 1px solid #ddd; }
   td:first-child, th:first-child, td:nth-child(2) { text-align: left; }
   tr.normal td:first-child { border-left: 4px solid #2e7d32; } tr.anomaly td:first-child { border-left: 4px solid #c62828; }
   .grid { display: flex; gap: .5rem 1.5rem; flex-wrap: wrap; }
@@ -58,10 +58,10 @@ ${meta.skipped > 0 ? `${meta.skipped} unreadable or unsupported files were skipp
   <div>anomalies accepted<b>${o.anomaly.accepted}/${o.anomaly.count}</b></div>
 </div>
 <h2>Per directory</h2>
-<table>
+<div class="table-wrap"><table>
 <tr><th>group</th><th>kind</th><th>photos</th><th>accepted</th><th>rejected</th><th>accept rate</th><th>AUROC</th><th>FPR@95%TPR</th><th>TPR@1%FPR</th></tr>
 ${rows}
-</table>
+</table></div>
 <p class="note">A normal directory is measured against all anomalies; an anomaly directory against all normal photos.
 TPR = share of crop photos accepted; FPR = share of anomalies accepted.</p>
 <h2>ROC curve</h2>
