@@ -1,4 +1,5 @@
 import type { Manifest } from "../model/manifest";
+import { z } from "zod";
 import { ReferenceSchema, type Reference } from "../references/schema";
 import { calibrate, crossValidatedScores, type HeldOutScores } from "./calibrate";
 import { sphericalKMeans } from "./kmeans";
@@ -112,7 +113,10 @@ export function enroll(
     ...(data ? { data } : {}),
   };
   // The worker's own schema (src/references): what enroll writes is exactly what an upload must pass.
-  const reference = ReferenceSchema.parse(draft);
+  // What can fail here comes from the user's options (e.g. a display name over 80 characters).
+  const parsed = ReferenceSchema.safeParse(draft);
+  if (!parsed.success) throw new CliError(ExitCode.Usage, `the reference would not be valid: ${z.prettifyError(parsed.error)}`);
+  const reference = parsed.data;
   return {
     reference,
     heldOut,

@@ -199,6 +199,7 @@ describe("enroll", () => {
       ["enroll", "tomato", TOMATO, "--upload", "http://127.0.0.1:1"],
       ["enroll", "tomato", TOMATO, "--max-false-accept", "0.01"],
       ["enroll", "tomato", TOMATO, "--negatives", TOMATO],
+      ["enroll", "tomato", TOMATO, "--out", join(tmp, "long.json"), "--display-name", "x".repeat(81)],
       ["check", join(FIX, "chelsea.jpg"), "--threads", "two"],
     ]) {
       const u = await run(...argv);

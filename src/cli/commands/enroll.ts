@@ -110,6 +110,7 @@ export async function enroll(argv: readonly string[], io: Io): Promise<ExitCode>
       embeddings: negatives.embedded.filter((e) => e.group === arg).map((e) => e.embedding),
     }));
     negativeCounts = Object.fromEntries(groups.map((g) => [g.name, g.embeddings.length]));
+    for (const g of groups) if (g.embeddings.length === 0) io.err(`negatives ${g.name}: no usable photo, left out\n`);
     const normalGroups = groupNames(normalArgs);
     enrollment = buildEnrollment(
       embedder.manifest,
