@@ -10,6 +10,7 @@ import { enroll as buildEnrollment, type Enrollment } from "../reference-build";
 import { storeLocally } from "../local-kv";
 import { uploadReference } from "../worker-client";
 import { VERSION } from "../version";
+import { ReferenceSchema } from "../../references/schema";
 
 export const ENROLL_USAGE = `usage: npm run enroll -- <profile> <normal-dir|photo>… [options]
 
@@ -79,6 +80,10 @@ export async function enroll(argv: readonly string[], io: Io): Promise<ExitCode>
   if (values.upload && !token) throw usageError("--upload needs an admin token: --token <t> or CROPGATE_ADMIN_TOKEN");
   if (values.token && !values.upload) throw usageError("--token is only used with --upload");
   const out = values.out ?? `${profile}.json`;
+  const displayName = values["display-name"] ?? `${profile} leaf`;
+  // Checked before minutes of embedding, with the worker's own rule for the field.
+  const nameCheck = ReferenceSchema.shape.displayName.safeParse(displayName);
+  if (!nameCheck.success) throw usageError(`--display-name: ${nameCheck.error.issues[0]?.message ?? "invalid"}`);
   const all = [...normalArgs, ...values.negatives];
   const repeated = all.find((a, i) => all.indexOf(a) !== i);
   if (repeated) throw usageError(`${repeated} is given twice (a photo must be either the crop or a negative, once)`);
@@ -118,7 +123,7 @@ export async function enroll(argv: readonly string[], io: Io): Promise<ExitCode>
       groups.filter((g) => g.embeddings.length > 0),
       {
         profile,
-        displayName: values["display-name"] ?? `${profile} leaf`,
+        displayName,
         accept,
         folds,
         prototypes,
