@@ -11,6 +11,7 @@ import jpeg from "jpeg-js";
 import * as ort from "onnxruntime-node";
 import { unstable_dev } from "wrangler";
 import { imageToTensor } from "../src/image";
+import { ManifestSchema, sessionConfigEntries } from "../src/model/manifest";
 import manifestJson from "../models/manifest.json" with { type: "json" };
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -176,7 +177,7 @@ async function nodeRunner(): Promise<NodeRun> {
     intraOpNumThreads: 1,
     interOpNumThreads: 1,
     graphOptimizationLevel: "all",
-    extra: { session: { disable_quant_qdq: "1" } },
+    extra: sessionConfigEntries(ManifestSchema.parse(manifestJson)),
   });
   const input = manifestJson.model.input.name;
   return async (bytes) => {
@@ -273,7 +274,7 @@ async function main() {
     console.log(`  ${"node (onnxruntime-node, 1 thr)".padEnd(30)}${f1(n.decode + n.preprocess).padStart(12)}${f1(n.inference).padStart(12)}${f1(n.total).padStart(12)}   ms   (decode ${f1(n.decode)}, preprocess ${f1(n.preprocess)})`);
     if (p) console.log(`  ${"python (PIL + onnxruntime, 1)".padEnd(30)}${f1(p.decodeMs! + p.preprocessMs!).padStart(12)}${f1(p.inferenceMs!).padStart(12)}${f1(p.totalMs!).padStart(12)}   ms   (decode ${f1(p.decodeMs!)}, preprocess ${f1(p.preprocessMs!)})`);
     console.log(`  ratios: workerd/node inference ${(w.inference / n.inference).toFixed(2)}× (goal ≤ 2.5×)` + (p ? `; workerd/python total ${(w.e2e / p.totalMs!).toFixed(2)}×` + (img.label === "1024 px" ? " (goal ≤ 2×)" : "") : ""));
-    console.log(`  workerd inference with ORT's QDQ fusion on (disable_quant_qdq=0; src/model sets 1): ${f1(w.fusedInference)} ms`);
+    console.log(`  workerd inference with ORT's QDQ fusion on (disable_quant_qdq=0; the worker applies the manifest's sessionConfig): ${f1(w.fusedInference)} ms`);
     console.log(`  peak memory above idle for one verdict: workerd ${w.peakKb === null ? "n/a" : mb(w.peakKb) + " MiB"}, node ${n.peakKb === null ? "n/a" : mb(n.peakKb) + " MiB"} (decode+preprocess only)`);
     if (w.jpegjsPeakKb !== null || n.jpegjsPeakKb !== null) {
       console.log(`  before (jpeg-js 0.4.4 full-size RGB decode): workerd ${f1(w.jpegjsMs ?? NaN)} ms, peak +${mb(w.jpegjsPeakKb ?? NaN)} MiB; node ${f1(n.jpegjsMs ?? NaN)} ms, peak +${mb(n.jpegjsPeakKb ?? NaN)} MiB`);

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-node";
 import { PreprocessingSchema, type Preprocessing } from "../image";
-import { ManifestSchema, type Manifest } from "../model/manifest";
+import { ManifestSchema, type Manifest, sessionConfigEntries } from "../model/manifest";
 import { CliError, ExitCode } from "./cli-error";
 
 /** The repository's `models/` folder: the CLI embeds with the very files the worker bundles. */
@@ -60,11 +60,11 @@ export async function loadNodeEmbedder(options: NodeEmbedderOptions = {}): Promi
       `the model ${modelPath} (sha256 ${sha}) does not match models/manifest.json (${manifest.model.sha256})`,
     );
   }
-  // Same graph options as the worker's session (src/model/session.ts): QDQ fused into int8 kernels,
-  // whose integer arithmetic gives the worker's (and the pipeline's) embeddings exactly.
+  // Same session options as the worker's (src/model/session.ts), from the manifest's sessionConfig.
   const session = await ort.InferenceSession.create(bytes, {
     graphOptimizationLevel: "all",
     intraOpNumThreads: options.threads ?? 1,
+    extra: sessionConfigEntries(manifest),
   });
   const { input, output } = manifest.model;
   const [channels, height, width] = input.shape.slice(1) as [number, number, number];

@@ -25,6 +25,11 @@ export const ManifestSchema = z.object({
       normalized: z.boolean(),
     }),
     quantization: z.record(z.string(), z.unknown()).optional(),
+    /**
+     * ORT session config entries the model was measured with (e.g. `session.disable_quant_qdq: "1"` to fold a
+     * weight-only model's DequantizeLinear nodes at load). Worker and CLI both apply them.
+     */
+    sessionConfig: z.record(z.string(), z.string()).default({}),
   }),
   preprocessing: PreprocessingSchema,
   training: z.record(z.string(), z.unknown()).optional(),
@@ -35,4 +40,16 @@ export type Manifest = z.infer<typeof ManifestSchema>;
 /** The embedding dimension the model produces (what references must match). */
 export function embeddingDimension(manifest: Manifest): number {
   return manifest.model.output.shape[1];
+}
+
+/**
+ * ORT `extra` session config entries: the manifest's `sessionConfig`, then an optional
+ * `session.disable_quant_qdq` override (measurement tools only). Shared by the worker and the CLI so both
+ * open the model as the pipeline measured it.
+ */
+export function sessionConfigEntries(manifest: Manifest, disableQuantQdq?: boolean): Record<string, string> {
+  return {
+    ...manifest.model.sessionConfig,
+    ...(disableQuantQdq === undefined ? {} : { "session.disable_quant_qdq": disableQuantQdq ? "1" : "0" }),
+  };
 }

@@ -1,6 +1,6 @@
 import type { InferenceSession } from "onnxruntime-web/wasm";
 import { withPrecompiledWasm } from "./ort-wasm";
-import type { Manifest } from "./manifest";
+import { type Manifest, sessionConfigEntries } from "./manifest";
 import { sha256Hex } from "./sha256";
 
 /** A loaded model: turns one preprocessed NCHW tensor into its (unnormalised) embedding. */
@@ -11,13 +11,14 @@ export interface Embedder {
 
 export interface EmbedderOptions {
   /**
-   * ORT's `session.disable_quant_qdq` (default off). Off, ORT fuses the static QDQ model's
-   * Q/DQ pairs into int8 kernels: integer arithmetic, so onnxruntime-web, onnxruntime-node and the
-   * pipeline's Python ORT give the same embedding (cosine 1.000000 on the fixtures). On, the graph
-   * runs as float emulation whose rounding differs per backend (cosine 0.9997 web vs node).
+   * Overrides ORT's `session.disable_quant_qdq`, which otherwise comes from the manifest's `sessionConfig`
+   * (how the pipeline measured the model). For a weight-only QDQ model, on ("1") folds the
+   * DequantizeLinear nodes at load so inference runs fp32 kernels; for a static QDQ model, off fuses Q/DQ
+   * pairs into int8 kernels. Measurement tools flip it; the worker does not.
    */
   disableQuantQdq?: boolean;
 }
+
 
 /**
  * Creates an ORT session for `modelBytes` after checking them against the manifest's sha256, so a
@@ -41,7 +42,7 @@ export async function createEmbedder(
   const sessionOptions: InferenceSession.SessionOptions = {
     executionProviders: ["wasm"],
     graphOptimizationLevel: "all",
-    ...(options.disableQuantQdq ? { extra: { session: { disable_quant_qdq: "1" } } } : {}),
+    extra: sessionConfigEntries(manifest, options.disableQuantQdq),
   };
   const { session, ort } = await withPrecompiledWasm(async (ort) => ({
     ort,

@@ -27,7 +27,7 @@ def main(argv=None) -> int:
     pl.add_argument("--epochs", type=int, default=None)
     pl.add_argument("--baseline-epochs", type=int, default=None)
     pl.add_argument("--limit-per-group", type=int, default=None, help="smoke runs: at most N images per group")
-    pl.add_argument("--ship", choices=["auto", "dynamic", "static"], default="auto")
+    pl.add_argument("--ship", choices=["auto", "dynamic", "static", "weightonly"], default="auto")
     pl.add_argument("--seed", type=int, default=0)
     pl.add_argument("--margin", type=float, default=None, help="ArcFace margin, degrees")
     pl.add_argument("--scale", type=float, default=None, help="ArcFace scale")

@@ -66,8 +66,8 @@ def test_reference_shape_and_policy(reference):
     assert normal["acceptRate"] >= 0.95 and sum(normal["histogram"]["counts"]) == normal["count"]
 
 
-def test_int8_model_reproduces_the_vectors_and_the_verdicts(model_path, reference, vectors):
-    sess = onnx_export.session(model_path)
+def test_int8_model_reproduces_the_vectors_and_the_verdicts(manifest, model_path, reference, vectors):
+    sess = onnx_export.session(model_path, 1, manifest["model"].get("sessionConfig"))
     c = np.array(reference["centroid"])
     for e in vectors["images"]:
         got = onnx_export.run(sess, preprocess_file(REPO / e["file"])[None])[0]

@@ -38,7 +38,7 @@ def test_pipeline_smoke(shared_data, tflite_weights, tmp_path):
     assert (out / "eval" / "histogram.png").stat().st_size > 10_000 and (out / "README.md").is_file()
     m = res["metrics"]
     assert m["parity"]["torchVsOnnxFp32"] >= 0.9999
-    assert set(m["quantization"]) == {"dynamic", "static", "fp32"}
+    assert set(m["quantization"]) == {"dynamic", "static", "weightonly", "fp32"}
     assert set(m["baselines"]) == {"referenceRecipe", "imagenetNoFinetune"}
     assert len(manifest["training"]["data"]["classes"]) > 2
     # The shipped file really is what the reference was calibrated on.
