@@ -1,14 +1,13 @@
 // The web page in a real browser: Debian's Chromium driven by playwright-core (which never downloads a
 // browser of its own) against `npm start` — wrangler dev with the bundled model and the seeded rice
 // reference — on a free port. Screenshots go to test/artifacts/ (git-ignored).
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import jpeg from "jpeg-js";
 import { type Browser, type BrowserContextOptions, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import rawManifest from "../../models/manifest.json";
+import { type LocalWorker, startLocalWorker } from "./npm-start";
 
 const REPO = new URL("../../", import.meta.url).pathname;
 const FIXTURES = join(REPO, "test/fixtures/images");
@@ -66,38 +65,12 @@ const RECORD_UPLOADS = `
   };
 `;
 
-let server: ChildProcess | undefined;
+let server: LocalWorker | undefined;
 let base = "";
-let serverLog = "";
 let browser: Browser | undefined;
 const shown = new Map<string, Shown>();
 const foreignRequests: string[] = [];
 const pageErrors: string[] = [];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForHealth(url: string, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (server?.exitCode !== null && server?.exitCode !== undefined) throw new Error(`npm start exited:\n${serverLog}`);
-    try {
-      if ((await fetch(`${url}/health`)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`no /health within ${timeoutMs} ms:\n${serverLog}`);
-}
 
 /** A 2400 × 1600 JPEG, larger than the page's 1024-px limit, to see the browser shrink it. */
 function largeJpeg(): string {
@@ -169,18 +142,8 @@ describe("the web page in headless Chromium against npm start", () => {
   beforeAll(async () => {
     if (missing) return;
     mkdirSync(ARTIFACTS, { recursive: true });
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    // Its own process group, so the whole tree (npm → tsx → wrangler → workerd) can be stopped.
-    server = spawn("npm", ["start", "--", "--port", String(port)], {
-      cwd: REPO,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
-    });
-    server.stdout!.on("data", (d) => (serverLog += d));
-    server.stderr!.on("data", (d) => (serverLog += d));
-    await waitForHealth(base, 120_000);
+    server = await startLocalWorker([], 120_000);
+    base = server.base;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 
     const large = largeJpeg();
@@ -196,10 +159,7 @@ describe("the web page in headless Chromium against npm start", () => {
 
   afterAll(async () => {
     await browser?.close();
-    if (server?.pid && server.exitCode === null) {
-      process.kill(-server.pid, "SIGTERM");
-      await new Promise((r) => server!.once("exit", r));
-    }
+    await server?.stop();
   }, 30_000);
 
   it("shows a verdict, the score against the threshold, the profile and the reference version", (ctx) => {

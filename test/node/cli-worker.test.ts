@@ -2,13 +2,12 @@
 // its KV in a temporary folder. enroll --upload stores a reference through the admin API, then the
 // worker's verdicts (check --url) are compared with the CLI's local ones for the same reference: the
 // whole path — JPEG decode, preprocessing, onnxruntime-web in workerd vs onnxruntime-node — must agree.
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main";
+import { type LocalWorker, startLocalWorker } from "./npm-start";
 
 const REPO = new URL("../../", import.meta.url).pathname;
 const FIX = join(REPO, "test/fixtures/images");
@@ -30,49 +29,18 @@ async function run(...argv: string[]) {
   return { code, out, err };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-let server: ChildProcess | undefined;
-let serverLog = "";
+let server: LocalWorker | undefined;
 let base = "";
 let tmp = "";
 
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), "cropgate-cli-worker-"));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  // Own process group, so the whole tree (npm → tsx → wrangler → workerd) can be stopped.
-  server = spawn("npm", ["start", "--", "--port", String(port), "--persist-to", join(tmp, "state")], {
-    cwd: REPO,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
-  });
-  server.stdout!.on("data", (d) => (serverLog += d));
-  server.stderr!.on("data", (d) => (serverLog += d));
-  const until = Date.now() + 150_000;
-  for (;;) {
-    if (server.exitCode !== null) throw new Error(`npm start exited:\n${serverLog}`);
-    if (await fetch(`${base}/health`).then((r) => r.ok, () => false)) break;
-    if (Date.now() > until) throw new Error(`no /health within 150 s:\n${serverLog}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  server = await startLocalWorker(["--persist-to", join(tmp, "state")]);
+  base = server.base;
 }, 180_000);
 
 afterAll(async () => {
-  if (server?.pid && server.exitCode === null) {
-    process.kill(-server.pid, "SIGTERM");
-    await new Promise((r) => server!.once("exit", r));
-  }
+  await server?.stop();
   await rm(tmp, { recursive: true, force: true });
 }, 30_000);
 
