@@ -5,7 +5,7 @@ import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 from PIL import Image
@@ -87,6 +87,16 @@ def fixture_matches(items: Sequence[Item], fixtures_dir: Path = FIXTURES, tol: f
     return found
 
 
+def _seeded_groups(items: Sequence[Item], seed: int) -> Iterator[Tuple[List[Item], np.random.Generator]]:
+    """Each group's members in path order, with a generator seeded by (seed, group name): a group's draw does
+    not depend on which other groups exist."""
+    groups: Dict[str, List[Item]] = {}
+    for it in items:
+        groups.setdefault(it.group, []).append(it)
+    for g in sorted(groups):
+        yield sorted(groups[g], key=lambda i: i.path), np.random.default_rng([seed, zlib.crc32(g.encode())])
+
+
 def split(
     items: Sequence[Item], val_fraction: float = 0.2, seed: int = 0, force_val: Iterable[str] = ()
 ) -> Tuple[List[Item], List[Item]]:
@@ -94,13 +104,8 @@ def split(
     forced = set(force_val)
     train: List[Item] = []
     val: List[Item] = []
-    groups: Dict[str, List[Item]] = {}
-    for it in items:
-        groups.setdefault(it.group, []).append(it)
-    for g in sorted(groups):
-        members = sorted(groups[g], key=lambda i: i.path)
+    for members, rng in _seeded_groups(items, seed):
         n_val = max(1, int(round(val_fraction * len(members)))) if len(members) > 1 else 0
-        rng = np.random.default_rng([seed, zlib.crc32(g.encode())])
         order = [members[i] for i in rng.permutation(len(members))]
         order.sort(key=lambda i: i.path not in forced)  # stable: forced first, rest in seeded order
         n_val = max(n_val, sum(i.path in forced for i in members))
@@ -114,12 +119,7 @@ def limit_per_group(items: Sequence[Item], n: Optional[int], seed: int = 0) -> L
     if not n:
         return list(items)
     out: List[Item] = []
-    groups: Dict[str, List[Item]] = {}
-    for it in items:
-        groups.setdefault(it.group, []).append(it)
-    for g in sorted(groups):
-        members = sorted(groups[g], key=lambda i: i.path)
-        rng = np.random.default_rng([seed, zlib.crc32(g.encode())])
+    for members, rng in _seeded_groups(items, seed):
         out += [members[i] for i in sorted(rng.permutation(len(members))[:n])]
     return out
 
