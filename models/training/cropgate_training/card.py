@@ -185,6 +185,14 @@ quantizes, calibrates the reference, evaluates against two baselines and writes 
 (seed {d['seed']}; data-loading and augmentation run in the main process, so a CPU run repeats exactly).
 A GPU is used when present. Timings of this run (s): {', '.join(f'{k} {v}' for k, v in t.items())}.
 
+**Pretrained weights.** `tflite_port.load_imagenet_mobilenet_v2` reads the TFLite flatbuffer (PyPI `tflite`),
+dequantizes, converts NHWC→OIHW, keeps the folded batch norm as identity BatchNorms and reproduces TensorFlow's
+asymmetric SAME padding on the five stride-2 convolutions. Checked against the TFLite file run by LiteRT on 124
+photos (`negatives/photos` + `negatives/coco`) with `cd models/training && ../.venv/bin/python -m
+cropgate_training.imagenet`: top-1 agreement 93.55 %, logit correlation median 0.9983 (min 0.9926), mean
+|Δprob| 1.7e-4; with torchvision's symmetric padding instead, top-1 agreement falls to 54.0 % (median logit
+correlation 0.846). `tests/test_tflite_port.py` asserts these bounds and sensible labels (e.g. `chelsea.png` → a cat).
+
 **Data** (`../shared/data`, split per source folder: {int(100 * d['valFraction'])} % of each folder to validation,
 seeded; the committed test fixtures were matched to their source files and forced into validation so
 they are never trained on; `unseen-crops` and `phone-photos` are never used for training):
