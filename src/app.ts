@@ -4,7 +4,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import { ApiError, errorBody } from "./errors";
 import type { AppDeps, AppEnv } from "./env";
-import { embeddingDimension } from "./model/manifest";
+import { embeddingDimension, outputDimensions } from "./model/manifest";
 import { createReferenceStore } from "./references/store";
 import { registerCheck } from "./routes/check";
 import { registerCurrentPut } from "./routes/current-put";
@@ -44,6 +44,7 @@ export function createApp(deps: AppDeps) {
     id: deps.manifest.model.id,
     sha256: deps.manifest.model.sha256,
     dimension: embeddingDimension(deps.manifest),
+    outputs: outputDimensions(deps.manifest),
   };
 
   app.use("*", async (c, next) => {

@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { getPlatformProxy } from "wrangler";
-import type { Manifest } from "../model/manifest";
+import { type Manifest, outputDimensions } from "../model/manifest";
 import type { Reference } from "../references/schema";
 import { ensureCurrentReference } from "../references/seed";
 import { createReferenceStore } from "../references/store";
@@ -37,7 +37,12 @@ export async function storeLocally(reference: Reference, manifest: Manifest): Pr
     if (logLevel === undefined) delete process.env.WRANGLER_LOG;
   }
   try {
-    const model = { id: manifest.model.id, sha256: manifest.model.sha256, dimension: manifest.model.output.shape[1] };
+    const model = {
+      id: manifest.model.id,
+      sha256: manifest.model.sha256,
+      dimension: manifest.model.output.shape[1],
+      outputs: outputDimensions(manifest),
+    };
     const store = createReferenceStore({ kv: proxy.env.REFERENCES, model });
     const result = await ensureCurrentReference(store, reference);
     return result.status === "unchanged"

@@ -99,3 +99,46 @@ function nextUp(x: number): number {
   buffer.setBigUint64(0, x > 0 ? bits + 1n : bits - 1n);
   return buffer.getFloat64(0);
 }
+
+export interface PlacedThreshold {
+  value: number;
+  /** The largest goal ratio at `value`: 1 means some goal is met exactly, below 1 all are met with room. */
+  worstGoalRatio: number;
+}
+
+/**
+ * The threshold that keeps the worst goal ratio smallest — the rule the training pipeline uses
+ * (models/training/cropgate_training/loso.py, `place_threshold`): over candidate thresholds t, minimise
+ * max(miss(t) / missBudget over the normal groups, accept_g(t) / negativeBudget over each negative group).
+ * Each group counts the same whatever its size, so neither the crop photos nor one big negative folder
+ * decides alone. Ties go to the middle of the best interval (e.g. halfway between the classes when they
+ * separate). `score >= value` is accepted.
+ */
+export function placeThreshold(
+  normalGroups: readonly (readonly number[])[],
+  negativeGroups: readonly (readonly number[])[],
+  missBudget: number,
+  negativeBudget: number,
+): PlacedThreshold {
+  const normals = normalGroups.filter((g) => g.length > 0);
+  const negatives = negativeGroups.filter((g) => g.length > 0);
+  const all = [...normals, ...negatives].flat();
+  if (normals.length === 0 || all.length === 0) throw new Error("placeThreshold needs normal scores");
+  const candidates = [...new Set(all)].sort((a, b) => a - b);
+  candidates.push(candidates[candidates.length - 1]! + 1e-6);
+  const ratio = (t: number) =>
+    Math.max(
+      ...normals.map((g) => g.filter((s) => s < t).length / g.length / missBudget),
+      ...negatives.map((g) => g.filter((s) => s >= t).length / g.length / negativeBudget),
+    );
+  const ratios = candidates.map(ratio);
+  const best = Math.min(...ratios);
+  const at = ratios.flatMap((r, i) => (r <= best + 1e-12 ? [i] : []));
+  const i = at[0]!;
+  const j = at[at.length - 1]!;
+  // The ratio is constant on (candidates[k-1], candidates[k]]: a contiguous best run i..j covers
+  // (candidates[i-1], candidates[j]]; take its middle (halfway across the gap between separable classes).
+  const contiguous = j - i === at.length - 1;
+  const value = contiguous && i > 0 ? (candidates[i - 1]! + candidates[j]!) / 2 : candidates[contiguous ? j : i]!;
+  return { value, worstGoalRatio: ratio(value) };
+}

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-node";
 import { PreprocessingSchema, type Preprocessing } from "../image";
-import { ManifestSchema, type Manifest, sessionConfigEntries } from "../model/manifest";
+import { ManifestSchema, type Manifest, outputDimensions, sessionConfigEntries } from "../model/manifest";
 import { CliError, ExitCode } from "./cli-error";
 
 /** The repository's `models/` folder: the CLI embeds with the very files the worker bundles. */
@@ -30,6 +30,9 @@ export interface NodeEmbedder {
   /** The manifest's recipe, checked against the one src/image implements. */
   readonly preprocessing: Preprocessing;
   readonly inputSize: number;
+  /** The model output this embedder returns (NodeEmbedderOptions.output, default the primary one). */
+  readonly output: string;
+  readonly dimension: number;
   embedBatch(tensors: readonly Float32Array[]): Promise<Float32Array[]>;
   release(): Promise<void>;
 }
@@ -37,6 +40,8 @@ export interface NodeEmbedder {
 export interface NodeEmbedderOptions {
   modelsDir?: string;
   threads?: number;
+  /** Which model output to return (`embedding`, `features`, ...); default the primary output. */
+  output?: string;
 }
 
 export async function loadNodeEmbedder(options: NodeEmbedderOptions = {}): Promise<NodeEmbedder> {
@@ -66,14 +71,22 @@ export async function loadNodeEmbedder(options: NodeEmbedderOptions = {}): Promi
     intraOpNumThreads: options.threads ?? 1,
     extra: sessionConfigEntries(manifest),
   });
-  const { input, output } = manifest.model;
+  const { input } = manifest.model;
   const [channels, height, width] = input.shape.slice(1) as [number, number, number];
   const inputSize = channels * height * width;
-  const dimension = output.shape[1];
+  const dimensions = outputDimensions(manifest);
+  const output = { name: options.output ?? manifest.model.output.name };
+  const dimension = dimensions[output.name];
+  if (dimension === undefined) {
+    await session.release();
+    throw new CliError(ExitCode.Usage, `the model has no output "${output.name}" (it has: ${Object.keys(dimensions).join(", ")})`);
+  }
   return {
     manifest,
     preprocessing: recipe.data,
     inputSize,
+    output: output.name,
+    dimension,
     async embedBatch(tensors) {
       if (tensors.length === 0) return [];
       const batch = new Float32Array(tensors.length * inputSize);
@@ -84,6 +97,7 @@ export async function loadNodeEmbedder(options: NodeEmbedderOptions = {}): Promi
       const feeds = { [input.name]: new ort.Tensor("float32", batch, [tensors.length, channels, height, width]) };
       const result = await session.run(feeds);
       const out = result[output.name];
+      for (const [name, t] of Object.entries(result)) if (name !== output.name) t.dispose();
       if (!out || !(out.data instanceof Float32Array) || out.data.length !== tensors.length * dimension) {
         throw new Error(`model output ${output.name} is not float32[${tensors.length}, ${dimension}]`);
       }

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { ReferenceSchema, type Reference } from "../references/schema";
 import { calibrate, crossValidatedScores, type HeldOutScores } from "./calibrate";
 import { sphericalKMeans } from "./kmeans";
-import { acceptRate, separation, thresholdForMaxAcceptRate, type Separation } from "./metrics";
+import { acceptRate, placeThreshold, separation, thresholdForMaxAcceptRate, type Separation } from "./metrics";
 import { describe } from "./stats";
 import { CliError, ExitCode } from "./cli-error";
 import { normalizedMean, unitCosine, type Vector } from "./vectors";
@@ -18,6 +18,10 @@ export interface EnrollOptions {
   seed: number;
   /** Raise the threshold until at most this share of the negatives is accepted. */
   maxFalseAccept?: number;
+  /** With negatives and no maxFalseAccept: the false-accept budget per negative group of the balanced rule. */
+  negativeBudget?: number;
+  /** The model output the embeddings come from; the primary output when absent. */
+  output?: { name: string; dimension: number };
   createdBy: string;
   now: Date;
 }
@@ -35,7 +39,12 @@ export interface Enrollment {
   negatives: { name: string; scores: number[]; acceptRate: number }[];
   metrics?: Separation;
   tightened?: { from: number; to: number };
+  /** Set when negatives placed the threshold (balanced rule): its worst goal ratio (≤ 1: every goal met). */
+  placed?: { worstGoalRatio: number; negativeBudget: number };
 }
+
+/** False-accept budget per negative group when negatives place an enrolment's threshold. */
+export const DEFAULT_NEGATIVE_BUDGET = 0.01;
 
 /**
  * Builds a reference from normalised embeddings: centroid and prototypes from every normal photo,
@@ -61,8 +70,18 @@ export function enroll(
   const allNegativeScores = negatives.flatMap((g) => g.scores);
 
   let value = calibrated.value;
-  let policy = { kind: "normal-accept-rate", target: options.accept };
+  let policy: Reference["threshold"]["policy"] = { kind: "normal-accept-rate", target: options.accept };
   let tightened: Enrollment["tightened"];
+  let placed: Enrollment["placed"];
+  if (options.maxFalseAccept === undefined && allNegativeScores.length > 0) {
+    // Negatives given: place the threshold on held-out crop scores and negative scores together, as the
+    // training pipeline does, instead of on the crop photos alone.
+    const negativeBudget = options.negativeBudget ?? DEFAULT_NEGATIVE_BUDGET;
+    const p = placeThreshold([heldOut.centroid], negatives.map((g) => g.scores), 1 - options.accept, negativeBudget);
+    value = p.value;
+    placed = { worstGoalRatio: p.worstGoalRatio, negativeBudget };
+    policy = { kind: "balanced-goals", normalAccept: options.accept, maxFalseAcceptPerGroup: negativeBudget, worstGoalRatio: p.worstGoalRatio };
+  }
   if (options.maxFalseAccept !== undefined && allNegativeScores.length > 0) {
     const limit = thresholdForMaxAcceptRate(allNegativeScores, options.maxFalseAccept);
     if (limit > 1) {
@@ -86,7 +105,11 @@ export function enroll(
   const method =
     `${heldOut.folds}-fold cross-validation on ${normals.length} normal photos (fold = sorted index mod ${heldOut.folds}; ` +
     `each fold scored against a centroid built without it)` +
-    (tightened ? `; threshold raised so at most ${pct(options.maxFalseAccept!)} of the negatives pass` : "");
+    (tightened ? `; threshold raised so at most ${pct(options.maxFalseAccept!)} of the negatives pass` : "") +
+    (placed
+      ? `; threshold placed on those held-out scores and the negatives together: the smallest worst ratio of ` +
+        `(crop photos refused / ${pct(1 - options.accept)}, each negative group accepted / ${pct(placed.negativeBudget)}) = ${placed.worstGoalRatio.toFixed(2)}`
+      : "");
 
   const draft: Reference = {
     schema: "cropgate.reference/v1",
@@ -94,15 +117,20 @@ export function enroll(
     displayName: options.displayName,
     createdAt: options.now.toISOString(),
     createdBy: options.createdBy,
-    model: { id: manifest.model.id, sha256: manifest.model.sha256, dimension: manifest.model.output.shape[1] },
+    model: {
+      id: manifest.model.id,
+      sha256: manifest.model.sha256,
+      dimension: options.output?.dimension ?? manifest.model.output.shape[1],
+      ...(options.output && options.output.name !== manifest.model.output.name ? { output: options.output.name } : {}),
+    },
     centroid,
     prototypes,
     threshold: {
       value,
       score: "centroid-cosine",
       policy,
-      // Only meaningful under the same policy; a tightened centroid threshold has no prototype twin.
-      ...(tightened ? {} : { prototypeValue: calibrated.prototypeValue }),
+      // Only meaningful under the same policy; a tightened or placed threshold has no prototype twin.
+      ...(tightened || placed ? {} : { prototypeValue: calibrated.prototypeValue }),
     },
     calibration: {
       method,
@@ -124,6 +152,7 @@ export function enroll(
     negatives: negatives.map((g) => ({ ...g, acceptRate: negativeStats[g.name]!.acceptRate })),
     ...(metrics ? { metrics } : {}),
     ...(tightened ? { tightened } : {}),
+    ...(placed ? { placed } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
-import type { Manifest } from "../model/manifest";
+import { type Manifest, outputDimensions } from "../model/manifest";
 import { ReferenceSchema, type Reference } from "../references/schema";
 import { CliError, ExitCode, usageError } from "./cli-error";
 import { MODELS_DIR } from "./model";
@@ -35,8 +35,11 @@ export async function loadReference(manifest: Manifest, file: string | undefined
         `(${manifest.model.sha256.slice(0, 12)}…); re-enroll the profile with this model`,
     );
   }
-  if (ref.centroid.length !== manifest.model.output.shape[1]) {
-    throw usageError(`${path} has a ${ref.centroid.length}-d centroid; the model embeds in ${manifest.model.output.shape[1]} dimensions`);
+  const output = ref.model.output ?? manifest.model.output.name;
+  const dimension = outputDimensions(manifest)[output];
+  if (dimension === undefined) throw usageError(`${path} scores in the model output "${output}", which models/ does not have`);
+  if (ref.centroid.length !== dimension) {
+    throw usageError(`${path} has a ${ref.centroid.length}-d centroid; the model's ${output} output has ${dimension} dimensions`);
   }
   return ref;
 }

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { ImageFile } from "./discover";
 import { embedFiles, type SkippedFile } from "./embed-files";
-import { loadNodeEmbedder } from "./model";
+import { loadManifest, loadNodeEmbedder } from "./model";
 import { startProgress } from "./progress";
 import { loadReference } from "./reference-file";
 import { scoreEmbedding, verdictMessage } from "../scoring";
@@ -42,8 +42,12 @@ export async function createScorer(options: ScorerOptions): Promise<Scorer> {
 }
 
 async function localScorer(options: ScorerOptions): Promise<Scorer> {
-  const embedder = await loadNodeEmbedder(options.threads === undefined ? {} : { threads: options.threads });
-  const reference = await loadReference(embedder.manifest, options.reference, options.profile);
+  const reference = await loadReference(await loadManifest(), options.reference, options.profile);
+  // The reference names the model output it scores in (the trained head's `embedding` unless it says otherwise).
+  const embedder = await loadNodeEmbedder({
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
+    ...(reference.model.output === undefined ? {} : { output: reference.model.output }),
+  });
   return {
     source: `local ${options.reference ?? `models/references/${options.profile}.json`}`,
     profile: reference.profile,

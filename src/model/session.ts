@@ -1,12 +1,18 @@
 import type { InferenceSession } from "onnxruntime-web/wasm";
 import { withPrecompiledWasm } from "./ort-wasm";
-import { type Manifest, sessionConfigEntries } from "./manifest";
+import { type Manifest, outputDimensions, sessionConfigEntries } from "./manifest";
 import { sha256Hex } from "./sha256";
 
-/** A loaded model: turns one preprocessed NCHW tensor into its (unnormalised) embedding. */
+/** Every output of one inference, by output name (e.g. `embedding`, `features`), unnormalised. */
+export type Embeddings = Record<string, Float32Array>;
+
+/** A loaded model: turns one preprocessed NCHW tensor into its (unnormalised) embeddings. */
 export interface Embedder {
   readonly manifest: Manifest;
-  embed(tensor: Float32Array): Promise<Float32Array>;
+  /** All outputs of one run: references that score in different outputs share one inference. */
+  embedAll(tensor: Float32Array): Promise<Embeddings>;
+  /** One output (default: the primary one). */
+  embed(tensor: Float32Array, output?: string): Promise<Float32Array>;
 }
 
 export interface EmbedderOptions {
@@ -37,7 +43,7 @@ export async function createEmbedder(
   const { input, output } = manifest.model;
   const [channels, height, width] = input.shape.slice(1) as [number, number, number];
   const size = channels * height * width;
-  const dimension = output.shape[1] as number;
+  const dimensions = outputDimensions(manifest);
 
   const sessionOptions: InferenceSession.SessionOptions = {
     executionProviders: ["wasm"],
@@ -52,26 +58,34 @@ export async function createEmbedder(
 
   // ORT's wasm session runs one inference at a time; chain runs so concurrent requests queue.
   let queue: Promise<unknown> = Promise.resolve();
-  return {
-    manifest,
-    embed(tensor) {
-      if (tensor.length !== size) {
-        return Promise.reject(new Error(`tensor has ${tensor.length} values, model wants ${size}`));
-      }
-      const run = queue.then(async () => {
-        const feeds = { [input.name]: new ort.Tensor("float32", tensor, [1, channels, height, width]) };
-        const result = await session.run(feeds);
-        const out = result[output.name];
+  const embedAll = (tensor: Float32Array): Promise<Embeddings> => {
+    if (tensor.length !== size) {
+      return Promise.reject(new Error(`tensor has ${tensor.length} values, model wants ${size}`));
+    }
+    const run = queue.then(async () => {
+      const feeds = { [input.name]: new ort.Tensor("float32", tensor, [1, channels, height, width]) };
+      const result = await session.run(feeds);
+      const embeddings: Embeddings = {};
+      for (const [name, dimension] of Object.entries(dimensions)) {
+        const out = result[name];
         if (!out || !(out.data instanceof Float32Array) || out.data.length !== dimension) {
-          throw new Error(`model output ${output.name} is not a float32[${dimension}]`);
+          throw new Error(`model output ${name} is not a float32[${dimension}]`);
         }
         // Copy out of ORT's tensor so nothing aliases wasm memory after dispose.
-        const embedding = new Float32Array(out.data);
+        embeddings[name] = new Float32Array(out.data);
         out.dispose();
-        return embedding;
-      });
-      queue = run.catch(() => undefined);
-      return run;
+      }
+      return embeddings;
+    });
+    queue = run.catch(() => undefined);
+    return run;
+  };
+  return {
+    manifest,
+    embedAll,
+    async embed(tensor, name = output.name) {
+      if (!(name in dimensions)) throw new Error(`the model has no output ${name}`);
+      return (await embedAll(tensor))[name]!;
     },
   };
 }

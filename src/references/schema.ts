@@ -42,7 +42,14 @@ export const ReferenceSchema = z
     displayName: z.string().min(1).max(80),
     createdAt: z.iso.datetime(),
     createdBy: z.string().min(1).max(200),
-    model: z.object({ id: z.string().min(1).max(200), sha256: Hex64, dimension: z.number().int().positive() }),
+    model: z.object({
+      id: z.string().min(1).max(200),
+      sha256: Hex64,
+      dimension: z.number().int().positive(),
+      // Which model output the vectors live in (manifest.model.outputs); absent = the primary `embedding`.
+      // The shipped crop scores in the trained head's `embedding`; an enrolled crop may use `features`.
+      output: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "an ONNX output name").optional(),
+    }),
     centroid: UnitVector,
     prototypes: z.array(UnitVector).max(64).default([]),
     threshold: z.looseObject({

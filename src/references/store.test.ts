@@ -6,7 +6,7 @@ import { IsolateCache } from "./cache";
 import { newVersionId } from "./keys";
 import { ReferenceSchema, VersionSchema } from "./schema";
 import { ensureCurrentReference } from "./seed";
-import { createReferenceStore } from "./store";
+import { compatible, createReferenceStore } from "./store";
 
 const rice = riceReference();
 const model = { id: rice.model.id, sha256: rice.model.sha256, dimension: rice.model.dimension };
@@ -17,6 +17,23 @@ async function apiError(p: Promise<unknown>): Promise<ApiError> {
   expect(err).toBeInstanceOf(ApiError);
   return err as ApiError;
 }
+
+describe("compatible", () => {
+  const worker = { id: "m", sha256: "a".repeat(64), dimension: 512, outputs: { embedding: 512, features: 1280 } };
+  it("matches a reference to the model output it names, and the primary output when it names none", () => {
+    expect(compatible(worker, { id: "m", sha256: "a".repeat(64), dimension: 512 })).toBe(true);
+    expect(compatible(worker, { id: "m", sha256: "a".repeat(64), dimension: 1280, output: "features" })).toBe(true);
+    expect(compatible(worker, { id: "m", sha256: "a".repeat(64), dimension: 1280 })).toBe(false); // primary is 512-d
+    expect(compatible(worker, { id: "m", sha256: "a".repeat(64), dimension: 512, output: "features" })).toBe(false);
+    expect(compatible(worker, { id: "m", sha256: "a".repeat(64), dimension: 512, output: "logits" })).toBe(false);
+    expect(compatible(worker, { id: "m", sha256: "b".repeat(64), dimension: 512 })).toBe(false);
+  });
+  it("treats a worker without an outputs list as having only its primary output", () => {
+    const old = { id: "m", sha256: "a".repeat(64), dimension: 512 };
+    expect(compatible(old, { id: "m", sha256: "a".repeat(64), dimension: 512, output: "embedding" })).toBe(true);
+    expect(compatible(old, { id: "m", sha256: "a".repeat(64), dimension: 1280, output: "features" })).toBe(false);
+  });
+});
 
 describe("version ids", () => {
   it("sort chronologically, carry randomness and match the schema", () => {

@@ -3,11 +3,25 @@ import { IsolateCache, type Pointer } from "./cache";
 import { currentKey, newVersionId, PROFILE_PREFIX, profileKey, versionKey, versionPrefix } from "./keys";
 import { ReferenceSchema, type Reference } from "./schema";
 
-/** The model a worker runs; references made with another model are refused. */
+/** The model a reference was made with: its sha256, and the output (and its dimension) it scores in. */
 export interface ModelIdentity {
   id: string;
   sha256: string;
   dimension: number;
+  /** Model output the vectors live in; absent = the primary output (`embedding`). */
+  output?: string;
+}
+
+/** The model a worker runs: the primary output's dimension, plus every output's (name -> dimension). */
+export interface WorkerModel extends ModelIdentity {
+  outputs?: Record<string, number>;
+}
+
+/** Whether a reference made with `m` can be scored by a worker running `model`. */
+export function compatible(model: WorkerModel, m: ModelIdentity): boolean {
+  const dims = model.outputs ?? { [model.output ?? "embedding"]: model.dimension };
+  const dim = m.output === undefined ? model.dimension : dims[m.output];
+  return m.sha256 === model.sha256 && dim === m.dimension;
 }
 
 /** Small summary kept as KV metadata on each version key (KV caps metadata at 1024 bytes). */
@@ -37,7 +51,7 @@ export interface ProfileSummary {
 
 export interface ReferenceStoreOptions {
   kv: KVNamespace;
-  model: ModelIdentity;
+  model: WorkerModel;
   cache?: IsolateCache;
   now?: () => Date;
 }
@@ -50,10 +64,12 @@ export type ReferenceStore = ReturnType<typeof createReferenceStore>;
  * survive), and activation overwrites only the small per-profile pointer (last writer wins).
  */
 export function createReferenceStore({ kv, model, cache = new IsolateCache(), now = () => new Date() }: ReferenceStoreOptions) {
-  const sameModel = (m: ModelIdentity) => m.sha256 === model.sha256 && m.dimension === model.dimension;
+  const sameModel = (m: ModelIdentity) => compatible(model, m);
+  const outputs = (m: WorkerModel) =>
+    Object.entries(m.outputs ?? { embedding: m.dimension }).map(([k, v]) => `${k} ${v}`).join(", ");
   const mismatch = (m: ModelIdentity) =>
-    `it was made with model ${m.id} (sha256 ${m.sha256.slice(0, 12)}…, dimension ${m.dimension}) but this worker runs ` +
-    `${model.id} (sha256 ${model.sha256.slice(0, 12)}…, dimension ${model.dimension}); enroll it again with this model`;
+    `it was made with model ${m.id} (sha256 ${m.sha256.slice(0, 12)}…, output ${m.output ?? "embedding"}, dimension ${m.dimension}) ` +
+    `but this worker runs ${model.id} (sha256 ${model.sha256.slice(0, 12)}…, outputs ${outputs(model)}); enroll it again with this model`;
 
   async function listKeys<M>(prefix: string): Promise<KVNamespaceListKey<M>[]> {
     const keys: KVNamespaceListKey<M>[] = [];
@@ -162,7 +178,12 @@ export function createReferenceStore({ kv, model, cache = new IsolateCache(), no
         storedAt: date.toISOString(),
         createdAt: reference.createdAt,
         displayName: reference.displayName,
-        model: { id: reference.model.id, sha256: reference.model.sha256, dimension: reference.model.dimension },
+        model: {
+          id: reference.model.id,
+          sha256: reference.model.sha256,
+          dimension: reference.model.dimension,
+          ...(reference.model.output === undefined ? {} : { output: reference.model.output }),
+        },
         threshold: reference.threshold.value,
       };
       const { profile } = reference;

@@ -84,9 +84,10 @@ export function registerCheck(app: OpenAPIHono<AppEnv>) {
     const { tensor, timings } = imageToTensor(bytes, manifest.preprocessing);
     const embedder = await getEmbedder();
     const t0 = performance.now();
-    const embedding = await embedder.embed(tensor);
-    const inferenceMs = performance.now() - t0;
     const { reference } = stored;
+    // The stored reference says which output it scores in (the store refused any the model lacks).
+    const embedding = await embedder.embed(tensor, reference.model.output);
+    const inferenceMs = performance.now() - t0;
     const result = scoreEmbedding(embedding, reference);
     return c.json(
       {

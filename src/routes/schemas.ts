@@ -24,7 +24,12 @@ export const PointerSchema = z
   .object({ version: z.string(), activatedAt: z.string() })
   .openapi("CurrentPointer");
 
-export const ModelIdentitySchema = z.object({ id: z.string(), sha256: z.string(), dimension: z.number().int() });
+export const ModelIdentitySchema = z.object({
+  id: z.string(),
+  sha256: z.string(),
+  dimension: z.number().int(),
+  output: z.string().optional().openapi({ description: "model output the reference scores in; absent = embedding" }),
+});
 
 export const VersionSummarySchema = z
   .object({

@@ -1,6 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
+import { compatible } from "../references/store";
 import { errorResponse, PointerSchema, ProfileParam, VersionSummarySchema } from "./schemas";
 
 const VersionsSchema = z
@@ -32,7 +33,7 @@ export function registerVersionsList(app: OpenAPIHono<AppEnv>) {
         versions: versions.map((v) => ({
           ...v,
           current: v.version === current?.version,
-          compatible: v.model.sha256 === store.model.sha256 && v.model.dimension === store.model.dimension,
+          compatible: compatible(store.model, v.model),
         })),
       },
       200,

@@ -8,6 +8,7 @@ import {
   acceptRate,
   auroc,
   rocCurve,
+  placeThreshold,
   separation,
   thresholdForAcceptRate,
   thresholdForMaxAcceptRate,
@@ -15,6 +16,34 @@ import {
 import { seededRandom } from "../../src/cli/random";
 import { describe as describeScores } from "../../src/cli/stats";
 import { dot, l2normalize, normalizedMean } from "../../src/cli/vectors";
+
+describe("placeThreshold (the pipeline's rule)", () => {
+  it("puts the threshold halfway across the gap when crop and negatives separate", () => {
+    const crop = [0.8, 0.85, 0.9, 0.95];
+    const weeds = [0.1, 0.2, 0.5];
+    const p = placeThreshold([crop], [weeds], 0.05, 0.01);
+    expect(p.value).toBeCloseTo((0.5 + 0.8) / 2, 12);
+    expect(p.worstGoalRatio).toBe(0);
+  });
+  it("trades the goals evenly when they conflict, each group counting alike", () => {
+    const crop = Array.from({ length: 100 }, (_, i) => i / 100);
+    const big = Array.from({ length: 1000 }, (_, i) => i / 2000); // 0 … 0.5
+    const small = [0.7, 0.75];
+    const p = placeThreshold([crop], [big, small], 0.05, 0.01);
+    const miss = crop.filter((s) => s < p.value).length / crop.length / 0.05;
+    const fa = Math.max(big.filter((s) => s >= p.value).length / big.length, small.filter((s) => s >= p.value).length / small.length) / 0.01;
+    expect(p.worstGoalRatio).toBeCloseTo(Math.max(miss, fa), 12);
+    // No other candidate does better on the worst goal.
+    for (const t of [...crop, ...big, ...small]) {
+      const m = crop.filter((s) => s < t).length / crop.length / 0.05;
+      const f = Math.max(big.filter((s) => s >= t).length / big.length, small.filter((s) => s >= t).length / small.length) / 0.01;
+      expect(Math.max(m, f)).toBeGreaterThanOrEqual(p.worstGoalRatio - 1e-12);
+    }
+  });
+  it("needs crop scores", () => {
+    expect(() => placeThreshold([], [[0.1]], 0.05, 0.01)).toThrow(/normal/);
+  });
+});
 
 describe("metrics", () => {
   it("AUROC is the share of (normal, anomaly) pairs ordered correctly, ties counting half", () => {
@@ -141,9 +170,11 @@ describe("enroll (reference building) with negatives", () => {
     const normals = clusteredVectors(21, 60, [axis(0)], 0.04);
     // Negatives half-way between the crop and something else: some of them score like crop photos.
     const negatives = clusteredVectors(22, 40, [mix(axis(0), axis(1), 0.05)], 0.04);
-    const plain = enroll(manifest, normals, [{ name: "near", embeddings: negatives }], options);
-    expect(plain.reference.threshold.policy).toEqual({ kind: "normal-accept-rate", target: 0.95 });
-    expect(plain.normalAcceptRate).toBeGreaterThanOrEqual(0.95);
+    const cropOnly = enroll(manifest, normals, [], options);
+    expect(cropOnly.reference.threshold.policy).toEqual({ kind: "normal-accept-rate", target: 0.95 });
+    expect(cropOnly.normalAcceptRate).toBeGreaterThanOrEqual(0.95);
+    const plain = enroll(manifest, normals, [{ name: "near", embeddings: negatives }], { ...options, maxFalseAccept: 0.99 });
+    expect(plain.reference.threshold.value).toBe(cropOnly.reference.threshold.value); // a loose cap changes nothing
     expect(plain.negatives[0]!.acceptRate).toBeGreaterThan(0.05); // the case worth tightening
 
     const tight = enroll(manifest, normals, [{ name: "near", embeddings: negatives }], { ...options, maxFalseAccept: 0.05 });
@@ -156,6 +187,29 @@ describe("enroll (reference building) with negatives", () => {
     expect(tight.normalAcceptRate).toBeLessThan(plain.normalAcceptRate);
     // The metrics do not depend on the threshold.
     expect(tight.metrics).toEqual(plain.metrics);
+  });
+
+  it("without --max-false-accept, negatives place the threshold with the crop photos (the pipeline's balanced rule)", async () => {
+    const manifest = await loadManifest();
+    const normals = clusteredVectors(21, 60, [axis(0)], 0.04);
+    const negatives = clusteredVectors(22, 40, [mix(axis(0), axis(1), 0.05)], 0.04);
+    const cropOnly = enroll(manifest, normals, [], options);
+    const placed = enroll(manifest, normals, [{ name: "near", embeddings: negatives }], options);
+    expect(placed.reference.threshold.policy.kind).toBe("balanced-goals");
+    expect(placed.placed!.negativeBudget).toBe(0.01);
+    const missRatio = (1 - placed.normalAcceptRate) / 0.05;
+    const faRatio = placed.negatives[0]!.acceptRate / 0.01;
+    expect(placed.placed!.worstGoalRatio).toBeCloseTo(Math.max(missRatio, faRatio), 9);
+    // It refuses more of the near-crop negatives than the crop-only threshold, at some cost in crop photos.
+    const cropOnlyFa = acceptRate(placed.negatives[0]!.scores, cropOnly.reference.threshold.value);
+    expect(placed.negatives[0]!.acceptRate).toBeLessThan(cropOnlyFa);
+    expect(placed.reference.calibration.method).toMatch(/negatives together/);
+    // Well-separated negatives leave every crop photo in: the threshold sits in the gap.
+    const far = clusteredVectors(24, 40, [axis(3)], 0.04);
+    const easy = enroll(manifest, normals, [{ name: "far", embeddings: far }], options);
+    expect(easy.normalAcceptRate).toBe(1);
+    expect(easy.negatives[0]!.acceptRate).toBe(0);
+    expect(easy.placed!.worstGoalRatio).toBe(0);
   });
 
   it("says so when no threshold can keep the negatives out", async () => {

@@ -51,16 +51,51 @@ class JpegRecompress:
             return im.convert("RGB")
 
 
+class Downscale:
+    """Shrink to a random short side and back up: the detail a distant or cheap camera, or a messenger's
+    resize, leaves."""
+
+    def __init__(self, short_side=(48, 128), p: float = 0.3):
+        self.short_side, self.p = short_side, p
+
+    def __call__(self, img: Image.Image) -> Image.Image:
+        if float(torch.rand(())) >= self.p:
+            return img
+        w, h = img.size
+        f = _uniform(*self.short_side) / min(w, h)
+        if f >= 1.0:
+            return img
+        small = img.resize((max(1, round(w * f)), max(1, round(h * f))), Image.BILINEAR)
+        return small.resize((w, h), Image.BILINEAR)
+
+
+class Exposure:
+    """Multiply pixel values: under- and over-exposed shots (ColorJitter's brightness is milder)."""
+
+    def __init__(self, gain=(0.5, 1.6), p: float = 0.3):
+        self.gain, self.p = gain, p
+
+    def __call__(self, img: Image.Image) -> Image.Image:
+        if float(torch.rand(())) >= self.p:
+            return img
+        g = math.exp(_uniform(math.log(self.gain[0]), math.log(self.gain[1])))
+        return img.point(lambda v: min(255, int(v * g + 0.5)))
+
+
 def phone_photo(out_size: int = 160) -> T.Compose:
-    """Output is a square-ish PIL image; the canonical step then box-resizes it to the model size."""
+    """How people frame a shot: from a quarter of the frame (closer) to all of it (farther), tilted, in
+    other light, blurred, re-encoded, downscaled. Output is a square-ish PIL image; the canonical step
+    then box-resizes it to the model size."""
     return T.Compose(
         [
             RotateCrop(25.0, p=0.5),
-            T.RandomResizedCrop(out_size, scale=(0.35, 1.0), ratio=(3 / 4, 4 / 3)),
+            T.RandomResizedCrop(out_size, scale=(0.25, 1.0), ratio=(3 / 4, 4 / 3)),
             T.RandomHorizontalFlip(),
             T.RandomVerticalFlip(),
             T.RandomApply([T.ColorJitter(0.35, 0.35, 0.3, 0.03)], p=0.8),
+            Exposure((0.5, 1.6), p=0.3),
             T.RandomApply([T.GaussianBlur(5, sigma=(0.1, 1.6))], p=0.3),
+            Downscale((48, 128), p=0.25),
             JpegRecompress((35, 95), p=0.5),
         ]
     )

@@ -13,9 +13,25 @@ from PIL import Image
 from .preprocess import load_rgb
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png"}
-NORMAL_SOURCE = "rice-leaf"
-# Never trained on: unseen-crops is the yardstick for enrolling new crops; phone-photos are for decode tests.
+NORMAL_SOURCE = "rice-leaf"  # the lab rice source; field rice sources live under NORMAL_FIELD
+NORMAL_FIELD = "rice-field"
+# Which sets may train the shipped model (../shared/data/README.md, "Which sets may train the shipped
+# model"): CWFID (weeds-field) and phone-photos are non-commercial, unseen-crops are held apart by design.
+MEASUREMENT_ONLY = ("weeds-field",)
 EXCLUDED = ("unseen-crops", "phone-photos")
+LICENCES = {
+    "rice-leaf": "CC BY 4.0 (UCI Rice Leaf Diseases; augmented crops)",
+    "rice-field/roboflow-rice-plant-pest": "CC BY 4.0 (Roboflow Rice Plant Pest Detection v1)",
+    "rice-field/dnth-roboflow-rice-mix": "CC BY 4.0 (Roboflow rice - v1 export)",
+    "coco": "COCO images: their Flickr licences (mostly CC BY)",
+    "photos": "public domain / CC0 (skimage), CC BY 2.0 (sklearn), GPL-2+ (mate-backgrounds)",
+    "apple-leaf": "PlantVillage: CC BY 3.0 / CC BY-SA 3.0",
+    "paddy-weeds": "MIT (Rice-Crop-Insects-and-Weed-Dataset)",
+    "seedlings": "CC BY-SA 4.0 (Aarhus Plant Seedlings)",
+    "chilli-field": "CC BY 4.0 (README) / GPL-2.0 (LICENSE)",
+    "sugarcane-field": "CC BY 4.0 upstream",
+    "weeds-field": "CWFID: non-commercial research only (measurement only)",
+}
 REPO = Path(__file__).resolve().parents[3]
 FIXTURES = REPO / "test" / "fixtures" / "images"
 
@@ -27,39 +43,59 @@ def default_data_dir() -> Path:
 @dataclass(frozen=True)
 class Item:
     path: str
-    group: str  # leaf folder, e.g. "rice-leaf/bacterial", "apple-leaf/healthy", "coco"
-    source: str  # top-level source, e.g. "rice-leaf", "apple-leaf", "weeds-field"
+    group: str  # leaf folder, e.g. "rice-leaf/bacterial", "rice-field/dnth-roboflow-rice-mix/brown_spot", "coco"
+    source: str  # photo source: "rice-leaf", "rice-field/<source>", or a negative set such as "paddy-weeds"
 
     @property
     def normal(self) -> bool:
-        return self.source == NORMAL_SOURCE
+        return self.source == NORMAL_SOURCE or self.source.startswith(NORMAL_FIELD + "/")
+
+    @property
+    def trainable(self) -> bool:
+        """May train the shipped model (licence); the rest is for measurement only."""
+        return self.source not in MEASUREMENT_ONLY and not self.source.startswith(EXCLUDED)
 
 
 def _images(folder: Path) -> List[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
 
 
-def discover(data_dir: Path) -> List[Item]:
-    """rice-leaf/<disease>/*, negatives/<source>/* and negatives/<source>/<sub>/*; never EXCLUDED."""
-    data_dir = Path(data_dir)
-    items: List[Item] = []
-    for sub in sorted((data_dir / NORMAL_SOURCE).iterdir()):
-        if sub.is_dir():
-            items += [Item(str(p), f"{NORMAL_SOURCE}/{sub.name}", NORMAL_SOURCE) for p in _images(sub)]
-    for src in sorted((data_dir / "negatives").iterdir()):
-        if not src.is_dir():
-            continue
-        items += [Item(str(p), src.name, src.name) for p in _images(src)]
-        for sub in sorted(d for d in src.iterdir() if d.is_dir()):
-            items += [Item(str(p), f"{src.name}/{sub.name}", src.name) for p in _images(sub)]
-    assert not any(x in it.path.split(os.sep) for it in items for x in EXCLUDED)
+def _tree(root: Path, source: str, group: str) -> List[Item]:
+    """Images of root and of every folder below it; group = the folder's path under the data dir."""
+    items = [Item(str(p), group, source) for p in _images(root)]
+    for sub in sorted(d for d in root.iterdir() if d.is_dir()):
+        items += _tree(sub, source, f"{group}/{sub.name}")
     return items
 
 
+def discover(data_dir: Path, trainable_only: bool = False) -> List[Item]:
+    """rice-leaf/<disease>/*, rice-field/<source>/**, negatives/<source>/**; never EXCLUDED."""
+    data_dir = Path(data_dir)
+    items: List[Item] = _tree(data_dir / NORMAL_SOURCE, NORMAL_SOURCE, NORMAL_SOURCE)
+    field = data_dir / NORMAL_FIELD
+    for src in sorted(d for d in field.iterdir() if d.is_dir()) if field.is_dir() else []:
+        items += _tree(src, f"{NORMAL_FIELD}/{src.name}", f"{NORMAL_FIELD}/{src.name}")
+    for src in sorted(d for d in (data_dir / "negatives").iterdir() if d.is_dir()):
+        items += _tree(src, src.name, src.name)
+    assert not any(x in it.path.split(os.sep) for it in items for x in EXCLUDED)
+    return [i for i in items if i.trainable] if trainable_only else items
+
+
+def discover_unseen(data_dir: Path, crop: str) -> List[Item]:
+    """unseen-crops/<crop>/**: evaluation of enrolment only, never training."""
+    root = Path(data_dir) / "unseen-crops" / crop
+    return _tree(root, f"unseen-crops/{crop}", f"unseen-crops/{crop}") if root.is_dir() else []
+
+
+def sources(items: Sequence[Item], normal: Optional[bool] = None) -> List[str]:
+    return sorted({i.source for i in items if normal is None or i.normal == normal})
+
+
 def class_name(item: Item, rice_per_disease: bool = False) -> str:
-    """Training class: every negative leaf folder is its own class; rice is one class unless asked."""
+    """Training class: every negative leaf folder is its own class; all rice (lab and field) is one class
+    unless asked (then one per leaf folder)."""
     if item.normal and not rice_per_disease:
-        return NORMAL_SOURCE
+        return "rice"
     return item.group
 
 

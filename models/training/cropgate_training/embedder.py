@@ -52,3 +52,21 @@ def batchnorm_eval(model: nn.Module) -> None:
     for m in model.modules():
         if isinstance(m, nn.modules.batchnorm._BatchNorm):
             m.eval()
+
+
+class TwoOutputEmbedder(nn.Module):
+    """The shipped graph: returns (embedding, features) — the trained head's output and the pooled
+    ImageNet backbone vector it is computed from. One inference serves references in either space."""
+
+    OUTPUTS = ("embedding", "features")
+
+    def __init__(self, features: nn.Module, fc: nn.Linear):
+        super().__init__()
+        self.features = features
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.flatten = nn.Flatten()
+        self.fc = fc
+
+    def forward(self, x: torch.Tensor):
+        f = self.flatten(self.pool(self.features(x)))
+        return self.fc(f), f

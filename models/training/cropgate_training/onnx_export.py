@@ -27,11 +27,13 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def export_fp32(model: torch.nn.Module, path: Path, size: int = 128) -> Path:
+def export_fp32(model: torch.nn.Module, path: Path, size: int = 128, outputs: Sequence[str] = (OUTPUT,)) -> Path:
+    """outputs: the names of what model.forward returns (one tensor, or a tuple in this order)."""
     model = model.cpu().eval()
     dummy = torch.zeros(1, 3, size, size)
-    torch.onnx.export(model, dummy, str(path), input_names=[INPUT], output_names=[OUTPUT], opset_version=OPSET,
-                      dynamic_axes={INPUT: {0: "batch"}, OUTPUT: {0: "batch"}}, do_constant_folding=True)
+    torch.onnx.export(model, dummy, str(path), input_names=[INPUT], output_names=list(outputs), opset_version=OPSET,
+                      dynamic_axes={INPUT: {0: "batch"}, **{o: {0: "batch"} for o in outputs}},
+                      do_constant_folding=True)
     onnx.checker.check_model(onnx.load(str(path)))
     return path
 
@@ -45,9 +47,16 @@ def session(path: Path, threads: int = 1, config: Optional[Dict[str, str]] = Non
     return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
 
 
-def run(sess: ort.InferenceSession, x: np.ndarray, batch: int = 32) -> np.ndarray:
-    out = [sess.run([OUTPUT], {INPUT: x[i:i + batch]})[0] for i in range(0, len(x), batch)]
+def run(sess: ort.InferenceSession, x: np.ndarray, batch: int = 32, output: str = OUTPUT) -> np.ndarray:
+    out = [sess.run([output], {INPUT: x[i:i + batch]})[0] for i in range(0, len(x), batch)]
     return np.concatenate(out).astype(np.float32)
+
+
+def run_all(sess: ort.InferenceSession, x: np.ndarray, batch: int = 32) -> Dict[str, np.ndarray]:
+    """Every output of the graph, by name."""
+    names = [o.name for o in sess.get_outputs()]
+    parts = [sess.run(names, {INPUT: x[i:i + batch]}) for i in range(0, len(x), batch)]
+    return {n: np.concatenate([p[k] for p in parts]).astype(np.float32) for k, n in enumerate(names)}
 
 
 class _Reader(CalibrationDataReader):

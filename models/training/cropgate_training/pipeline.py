@@ -1,4 +1,5 @@
-"""import weights -> train -> calibrate -> export -> quantize -> evaluate -> write artifacts."""
+"""import weights -> cache features -> leave-one-source-out scores -> place the threshold -> train the head
+on everything -> export (two outputs) -> quantize -> check parity -> write artifacts and the model card."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,7 +7,7 @@ import json
 import platform
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
@@ -15,13 +16,22 @@ import onnx
 import onnxruntime as ort
 import torch
 
-from . import __version__, card, data, evaluation, onnx_export, scoring, vectors
-from .embedder import DIM, build
-from .preprocess import PREPROCESSING, SIZE, preprocess_file
-from .train import TrainConfig, embed, seed_everything, train
+from . import __version__, card, data, evaluation, features, head as H, loso, onnx_export, scoring, vectors
+from .embedder import TwoOutputEmbedder, imagenet_features
+from .preprocess import preprocess_file, preprocessing
+from .select_recipe import unseen_enrolment, unseen_features
 
-MODEL_ID = "cropgate-mnv2-arcface-128"
 MODEL_FILE = "cropgate-embedder-int8.onnx"
+# Human words for the negative sources, for lookalikes ("This looks more like weeds than a rice plant.").
+LOOKALIKE_LABELS = {
+    "paddy-weeds": "weeds in a paddy",
+    "seedlings": "weed seedlings",
+    "chilli-field": "chilli seedlings and weeds",
+    "sugarcane-field": "sugarcane",
+    "apple-leaf": "apple leaves",
+    "coco": "an everyday scene",
+    "photos": "an unrelated photo",
+}
 
 
 @dataclass
@@ -30,16 +40,20 @@ class PipelineConfig:
     weights: Optional[Path]
     out_dir: Path
     work_dir: Path
-    train: TrainConfig = field(default_factory=TrainConfig)
-    baseline_epochs: int = 3
+    size: int = 128
+    recipe: str = "head-centroid"
+    head: H.HeadConfig = field(default_factory=H.HeadConfig)
+    views_target: int = 1000  # augmented views per source (features.views_per_photo)
+    views_most: int = 6
     limit_per_group: Optional[int] = None
     prototypes: int = 5
-    policy_target: float = 0.95
-    calibration_per_source: int = 32  # static quantization ranges: every kind of photo, not mostly apple
-    ship: str = "auto"  # "dynamic", "static", "weightonly" or "auto"
-    unseen_crop: bool = True
+    seed: int = 0
+    kfold: bool = True
+    unseen: bool = True
+    parity_per_source: int = 30  # photos per source checked torch vs ONNX vs int8
     write_card: bool = True
-    checkpoint: Optional[Path] = None
+    profile: str = "rice"
+    display_name: str = "rice plant"
 
 
 def _now() -> str:
@@ -51,70 +65,27 @@ def _json(path: Path, obj) -> None:
     path.write_text(json.dumps(obj, indent=1) + "\n")
 
 
-def _tensors(paths: List[str], size: int = SIZE) -> np.ndarray:
-    return np.stack([preprocess_file(p, size) for p in paths]).astype(np.float32)
+def _r(v: np.ndarray) -> List[float]:
+    return [round(float(x), 7) for x in v]
 
 
-def calibration_paths(items, per_source: int, seed: int) -> List[str]:
-    """Up to per_source training images of each source (seeded)."""
-    by: Dict[str, List[str]] = {}
-    for it in items:
-        by.setdefault(it.source, []).append(it.path)
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.linalg.norm(v)
+
+
+def _sample(items, per_source: int, seed: int) -> List[int]:
+    """Up to per_source photo indices of every source (seeded), for parity checks."""
+    by: Dict[str, List[int]] = {}
+    for n, it in enumerate(items):
+        by.setdefault(it.source, []).append(n)
     rng = np.random.default_rng(seed)
-    out: List[str] = []
-    for src in sorted(by):
-        paths = sorted(by[src])
-        out += [paths[i] for i in sorted(rng.choice(len(paths), min(per_source, len(paths)), replace=False))]
-    return out
-
-
-def imagenet_baseline(weights: Optional[Path], seed: int) -> torch.nn.Module:
-    """(b) ImageNet features, no fine-tuning: the 1280-d pooled features."""
-    m = build(weights, seed)
-    return torch.nn.Sequential(m.features, m.pool, m.flatten).eval()
-
-
-def reference_recipe_baseline(tr_paths, tr_items, cfg: PipelineConfig, log) -> torch.nn.Module:
-    """(a) The reference recipe: random init, two classes (rice / not rice), pml's default ArcFace margin
-    and scale, whole network trained with BN in training mode."""
-    model = build(None, cfg.train.seed)
-    bcfg = TrainConfig(epochs=cfg.baseline_epochs, batch_size=cfg.train.batch_size, lr=cfg.train.lr,
-                       loss_lr=cfg.train.loss_lr, margin_deg=28.6, scale=64.0, freeze_blocks=0, bn_eval=False,
-                       class_balance=1.0, seed=cfg.train.seed)
-    train(model, tr_paths, [0 if it.normal else 1 for it in tr_items], bcfg, log)
-    return model
-
-
-def unseen_crop_check(data_dir: Path, run_emb: Callable[[np.ndarray], np.ndarray], neg_emb: np.ndarray,
-                      per_class: int = 10, n_classes: int = 5, size: int = SIZE) -> Optional[Dict]:
-    """Evaluation only (never trained on), the CLI's protocol (docs/unseen-crop.md): enrol
-    unseen-crops/tomato from the first per_class photos (name order) of the first n_classes classes
-    (alphabetical), score every photo of the other classes against neg_emb (rice and every negative).
-    Split by class, so no physical leaf is on both sides."""
-    root = Path(data_dir) / "unseen-crops" / "tomato"
-    if not root.is_dir():
-        return None
-    classes = sorted(d for d in root.iterdir() if d.is_dir())
-
-    def files(d: Path) -> List[str]:
-        return sorted(str(p) for p in d.iterdir() if p.suffix.lower() in data.IMAGE_EXTS)
-
-    enrol = [f for d in classes[:n_classes] for f in files(d)[:per_class]]
-    rest = [f for d in classes[n_classes:] for f in files(d)]
-    c = scoring.centroid(run_emb(_tensors(enrol, size)))
-    pos = scoring.centroid_scores(run_emb(_tensors(rest, size)), c)
-    neg = scoring.centroid_scores(neg_emb, c)
-    m = scoring.roc_metrics(pos, neg)
-    m.update({"enrolled": len(enrol),
-              "enrolment": f"first {per_class} photos of each of the first {n_classes} classes; evaluated on all "
-                           f"photos of the other {len(classes) - n_classes}"})
-    return m
+    return sorted(i for s in sorted(by) for i in rng.permutation(by[s])[:per_source].tolist())
 
 
 def run(cfg: PipelineConfig, log: Callable[[str], None] = print) -> Dict:
     t_all = time.time()
     torch.set_num_threads(2)
-    seed = cfg.train.seed
+    seed, size = cfg.seed, cfg.size
     work, out = Path(cfg.work_dir), Path(cfg.out_dir)
     work.mkdir(parents=True, exist_ok=True)
     timings: Dict[str, float] = {}
@@ -123,228 +94,235 @@ def run(cfg: PipelineConfig, log: Callable[[str], None] = print) -> Dict:
         timings[name] = round(time.time() - t0, 1)
         log(f"[{name}] {timings[name]} s")
 
-    # --- data
+    # --- data and cached backbone features
     t0 = time.time()
     items = data.limit_per_group(data.discover(cfg.data_dir), cfg.limit_per_group, seed)
+    trainable = np.array([i.trainable for i in items])
+    normal = np.array([i.normal for i in items])
     fixtures = data.fixture_matches(items)
-    tr_items, va_items = data.split(items, 0.2, seed, force_val=fixtures.keys())
-    rpd = cfg.train.rice_per_disease
-    class_names = sorted({data.class_name(i, rpd) for i in tr_items})
-    tr_labels = [class_names.index(data.class_name(i, rpd)) for i in tr_items]
-    tr_paths = [i.path for i in tr_items]
-    xval = _tensors([i.path for i in va_items])
-    normal = np.array([i.normal for i in va_items])
-    log(f"data: {len(tr_items)} train, {len(va_items)} validation, {len(class_names)} classes; "
-        f"fixtures kept in validation: {sorted(fixtures.values())}")
-    lap("data", t0)
+    log(f"data: {len(items)} photos, {int(trainable.sum())} may train; sources {data.sources(items)}")
+    net = features.backbone(cfg.weights, seed)
+    runner = features.onnx_runner(net, size, work / f"backbone-{size}.onnx")
+    views = features.views_per_photo(items, cfg.views_target, cfg.views_most)
+    fs = features.extract({size: runner}, items, views, seed, work / "cache", log)[size]
+    lap("features", t0)
 
-    # --- (c) ours: ImageNet init, multi-class ArcFace
+    # --- out-of-source scores of the chosen recipe
     t0 = time.time()
-    model = build(cfg.weights, seed)
-    if cfg.checkpoint:  # re-run everything after training from a saved state (development)
-        model.load_state_dict(torch.load(cfg.checkpoint, map_location="cpu"))
-        hist = {"config": cfg.train.as_dict(), "checkpoint": str(cfg.checkpoint)}
-    else:
-        hist = train(model, tr_paths, tr_labels, cfg.train, log)
-    model.cpu().eval()
-    if not cfg.checkpoint:
-        torch.save(model.state_dict(), work / "embedder.pt")
-    lap("train", t0)
+    recipe = replace(loso.RECIPES[cfg.recipe], head=cfg.head if loso.RECIPES[cfg.recipe].head else None)
+    sc = loso.evaluate(recipe, fs, items, seed, kfold=cfg.kfold, log=log)
+    lap("leave-one-source-out", t0)
 
-    # --- export + quantize
+    # --- threshold: LOSO rice scores and LOGO negative scores together
     t0 = time.time()
-    fp32 = onnx_export.export_fp32(model, work / "cropgate-embedder-fp32.onnx")
-    pre = onnx_export.prepare(fp32, work / "cropgate-embedder-fp32-pre.onnx")
-    calib = _tensors(calibration_paths(tr_items, cfg.calibration_per_source, seed))
-    candidates = {
-        "dynamic": onnx_export.quantize_weight_only(pre, work / "cropgate-embedder-int8-dynamic.onnx"),
-        "static": onnx_export.quantize_static_qdq(pre, work / "cropgate-embedder-int8-static.onnx", calib),
-        "weightonly": onnx_export.quantize_weight_only_qdq(pre, work / "cropgate-embedder-int8-weightonly.onnx"),
-    }
-    cfg_of = lambda k: onnx_export.SESSION_CONFIG.get(k)  # noqa: E731
-    lap("export+quantize", t0)
-
-    # --- embeddings of the validation split under every variant
-    t0 = time.time()
-    emb = {"torch": embed(model, xval)}
-    sess = {"fp32": onnx_export.session(fp32, 2)}
-    sess.update({k: onnx_export.session(p, 2, cfg_of(k)) for k, p in candidates.items()})
-    for k, s in sess.items():
-        emb[k] = onnx_export.run(s, xval)
-    parity = {"torchVsOnnxFp32": float(onnx_export.cosine_rows(emb["torch"], emb["fp32"]).min())}
-    quant = {}
-    x1 = xval[:1]
-    fp32_metrics = scoring.roc_metrics(*_split_scores(emb["fp32"], normal))
-    src = np.array([i.source for i in va_items])
-    c32 = scoring.centroid(emb["fp32"][normal])
-    th32 = scoring.threshold_at_accept_rate(scoring.centroid_scores(emb["fp32"], c32)[normal], cfg.policy_target)
-    for k, p in candidates.items():
-        cos = onnx_export.cosine_rows(emb["fp32"], emb[k])
-        m = scoring.roc_metrics(*_split_scores(emb[k], normal))
-        # What the gate sees: the score against the fp32 reference, and the verdict at the fp32 threshold.
-        s32, sq = scoring.centroid_scores(emb["fp32"], c32), scoring.centroid_scores(emb[k], c32)
-        quant[k] = {"bytes": p.stat().st_size, "cosineToFp32": {"min": float(cos.min()), "mean": float(cos.mean()),
-                                                               "minNormal": float(cos[normal].min()),
-                                                               "minBySource": {s: float(cos[src == s].min())
-                                                                               for s in sorted(set(src))}},
-                    "scoreDelta": {"maxAbs": float(np.abs(sq - s32).max()),
-                                   "maxAbsNormal": float(np.abs(sq - s32)[normal].max())},
-                    "verdictAgreement": float(((sq >= th32) == (s32 >= th32)).mean()),
-                    "auroc": m["auroc"], "aurocLoss": fp32_metrics["auroc"] - m["auroc"],
-                    "fprAt95Tpr": m["fprAt95Tpr"], "ops": onnx_export.op_counts(p),
-                    "ortCpu": onnx_export.time_ms(p, x1, threads=1, config=cfg_of(k))}
-    quant["fp32"] = {"bytes": fp32.stat().st_size, "auroc": fp32_metrics["auroc"],
-                     "fprAt95Tpr": fp32_metrics["fprAt95Tpr"], "ortCpu": onnx_export.time_ms(fp32, x1, threads=1)}
-    ship = cfg.ship
-    if ship == "auto":
-        ok = [k for k in candidates if quant[k]["aurocLoss"] <= 0.005 and quant[k]["bytes"] <= 4_000_000
-              and quant[k]["verdictAgreement"] >= 0.98 and quant[k]["cosineToFp32"]["min"] >= 0.99]
-        # Among variants that keep the gate (AUROC loss, verdicts at the fp32 threshold, cosine to fp32 >= 0.99
-        # on every validation photo) and the size bar, ship the faster one (ORT CPU, batch 1).
-        ship = min(ok, key=lambda k: quant[k]["ortCpu"]["medianMs"]) if ok else \
-            max(candidates, key=lambda k: quant[k]["cosineToFp32"]["minNormal"])
-    log(f"quantization: {json.dumps({k: {kk: v[kk] for kk in ('bytes', 'auroc')} for k, v in quant.items()})}; "
-        f"shipping {ship}")
-    lap("embed+compare", t0)
-
-    # --- calibrate the reference on the shipped model's validation embeddings
-    t0 = time.time()
-    e_ship = emb[ship]
-    cen = scoring.centroid(e_ship[normal])
-    protos = scoring.prototypes(e_ship[normal], cfg.prototypes, seed)
-    s_cen = scoring.centroid_scores(e_ship, cen)
-    s_pro = scoring.prototype_scores(e_ship, protos)
-    th = scoring.threshold_at_accept_rate(s_cen[normal], cfg.policy_target)
-    th_pro = scoring.threshold_at_accept_rate(s_pro[normal], cfg.policy_target)
-    ours = evaluation.gate_metrics(s_cen, va_items)
-    ours_proto = evaluation.gate_metrics(s_pro, va_items)
-    stability = scoring.bootstrap_threshold(s_cen[normal], cfg.policy_target, seed=seed)
-    neg_stats = {src: scoring.stats(s_cen[np.array([i.source == src for i in va_items])], th)
-                 for src in sorted({i.source for i in va_items if not i.normal})}
+    nor = loso.split_by_source(sc.loso, items, True)
+    neg = loso.split_by_source(np.where(trainable, sc.loso, np.nan), items, False)
+    placed = loso.place_threshold(nor, neg)
+    th = placed["value"]
+    summary = loso.summarise(replace(sc, loso=np.where(trainable, sc.loso, np.nan)), items)
     lap("calibrate", t0)
 
-    # --- baselines on the same split
+    # --- the shipped head: trained on every photo that may train it
     t0 = time.time()
-    base_b = imagenet_baseline(cfg.weights, seed)
-    e_b = embed(base_b, xval)
-    b_metrics = evaluation.gate_metrics(scoring.centroid_scores(e_b, scoring.centroid(e_b[normal])), va_items)
-    lap("baseline-imagenet", t0)
-    a_metrics = None
-    if cfg.baseline_epochs > 0:  # 0: skipped (quick experiments only)
-        t0 = time.time()
-        base_a = reference_recipe_baseline(tr_paths, tr_items, cfg, log)
-        e_a = embed(base_a, xval)
-        a_metrics = evaluation.gate_metrics(
-            scoring.centroid_scores(e_a, scoring.last_batch_centroid(e_a[normal])), va_items)
-        lap("baseline-reference-recipe", t0)
+    train_rows = np.nonzero(trainable[fs.item])[0]
+    head_recipe = recipe if recipe.head else replace(loso.RECIPES["head-centroid"], head=cfg.head)
+    fitted_head = loso.fit(head_recipe, fs, items, train_rows)
+    fitted = fitted_head if recipe.output == "embedding" else loso.fit(recipe, fs, items, train_rows)
+    model = TwoOutputEmbedder(imagenet_features(cfg.weights) if cfg.weights else net.features, fitted_head.fc).eval()
+    torch.save(model.state_dict(), work / "embedder.pt")
+    lap("train", t0)
 
-    # --- unseen crop (evaluation only)
-    unseen = None
-    if cfg.unseen_crop:
-        t0 = time.time()
-        s_ship = onnx_export.session(candidates[ship], 2, cfg_of(ship))
-        # Negatives: every rice and negative photo, training split included (as the CLI evaluates).
-        x_tr = _tensors(tr_paths)
-        e_all = np.concatenate([e_ship, onnx_export.run(s_ship, x_tr)])
-        e_all_b = np.concatenate([e_b, embed(base_b, x_tr)])
-        del x_tr
-        unseen = {"ours": unseen_crop_check(cfg.data_dir, lambda x: onnx_export.run(s_ship, x), e_all),
-                  "imagenet": unseen_crop_check(cfg.data_dir, lambda x: embed(base_b, x), e_all_b),
-                  "negatives": f"all {len(e_all)} rice and negative photos (training split included)"}
-        lap("unseen-crop", t0)
+    # --- export + weight-only quantization (the frozen backbone's weights lie on their TFLite uint8 grid)
+    t0 = time.time()
+    fp32 = onnx_export.export_fp32(model, work / "cropgate-embedder-fp32.onnx", size, TwoOutputEmbedder.OUTPUTS)
+    pre = onnx_export.prepare(fp32, work / "cropgate-embedder-fp32-pre.onnx")
+    int8 = onnx_export.quantize_weight_only_qdq(pre, work / "cropgate-embedder-int8-weightonly.onnx")
+    session_config = onnx_export.SESSION_CONFIG["weightonly"]
+    s32 = onnx_export.session(fp32, 2)
+    s8 = onnx_export.session(int8, 2, session_config)
+    lap("export+quantize", t0)
+
+    # --- parity: torch vs ONNX fp32 vs int8, on real photos of every source
+    t0 = time.time()
+    pick = _sample(items, cfg.parity_per_source, seed)
+    x = np.stack([preprocess_file(items[i].path, size) for i in pick]).astype(np.float32)
+    with torch.no_grad():
+        t_emb, t_feat = (v.numpy() for v in model(torch.from_numpy(x)))
+    o32, o8 = onnx_export.run_all(s32, x), onnx_export.run_all(s8, x)
+    ref_out = recipe.output
+    cos8 = {k: onnx_export.cosine_rows(o32[k], o8[k]) for k in TwoOutputEmbedder.OUTPUTS}
+    parity = {
+        "photos": len(pick),
+        "torchVsOnnxFp32": {"embedding": float(onnx_export.cosine_rows(t_emb, o32["embedding"]).min()),
+                            "features": float(onnx_export.cosine_rows(t_feat, o32["features"]).min())},
+        "cacheVsOnnxFp32Features": float(onnx_export.cosine_rows(fs.x[fs.clean_rows()[pick]], o32["features"]).min()),
+        "fp32VsInt8MinCosine": {k: float(v.min()) for k, v in cos8.items()},
+        "fp32VsInt8MeanCosine": {k: float(v.mean()) for k, v in cos8.items()},
+    }
+    s_fp = scoring.l2n(fitted.embed(fs.x[fs.clean_rows()[pick]])) @ fitted.reference
+    s_i8 = scoring.l2n(o8[ref_out]) @ fitted.reference
+    parity["maxScoreDelta"] = float(np.abs(s_fp - s_i8).max())
+    parity["verdictAgreement"] = float(((s_fp >= th) == (s_i8 >= th)).mean())
+    quant = {"fp32": {"bytes": fp32.stat().st_size, "ortCpu": onnx_export.time_ms(fp32, x[:1], threads=1)},
+             "weightonly": {"bytes": int8.stat().st_size, "ops": onnx_export.op_counts(int8),
+                            "ortCpu": onnx_export.time_ms(int8, x[:1], threads=1, config=session_config)}}
+    log(f"parity: {json.dumps(parity)}")
+    lap("parity", t0)
+
+    # --- reference vectors (the int8 model's own embeddings of every rice photo that may train)
+    t0 = time.time()
+    rice_idx = [n for n, it in enumerate(items) if it.normal and it.trainable]
+    xr = np.stack([preprocess_file(items[i].path, size) for i in rice_idx]).astype(np.float32)
+    e_rice = onnx_export.run_all(s8, xr)[ref_out]
+    del xr
+    if recipe.scorer == "logreg":
+        cen = fitted.reference  # the logistic direction: score = cosine to it (a monotone map of the probe)
+    else:
+        cen = scoring.centroid(e_rice)
+    protos = scoring.prototypes(e_rice, cfg.prototypes, seed)
+    emb_all = fitted.embed(fs.x[fs.clean_rows()])  # fp32 head on cached features: lookalike centroids
+    lookalikes = []
+    for src in data.sources(items, normal=False):
+        m = np.array([it.source == src and it.trainable for it in items])
+        if m.any() and src in LOOKALIKE_LABELS:
+            lookalikes.append({"label": LOOKALIKE_LABELS[src], "source": src,
+                               "vector": _r(scoring.centroid(emb_all[m]))})
+    lap("reference", t0)
+
+    # --- per-source report
+    t0 = time.time()
+    full = sc.full
+    measure_only = {s: float((full[np.array([i.source == s for i in items])] >= th).mean())
+                    for s in data.sources(items, normal=False) if s in data.MEASUREMENT_ONLY}
+    per_source = {}
+    for src in data.sources(items):
+        m = np.array([i.source == src for i in items])
+        is_normal = bool(normal[m][0])
+        row = {"normal": is_normal, "photos": int(m.sum()), "trainsShippedModel": bool(trainable[m][0])}
+        if trainable[m][0]:
+            row["outOfSourceAccept"] = float((sc.loso[m] >= th).mean())
+            row["inSourceAccept"] = float((sc.kfold[m] >= th).mean()) if cfg.kfold else None
+            if is_normal:
+                row["outOfSourceAcceptNested"] = summary["normalAcceptNested"][src]
+                row["auroc"] = summary["aurocBySource"][src]
+            else:
+                row["auroc"] = summary["aurocByNegative"][src]
+        else:
+            row["neverTrainedAccept"] = measure_only.get(src)
+        per_source[src] = row
+    unseen_as_negative = {}
+    unseen_enrol = {}
+    if cfg.unseen:
+        emb_fn = {"embedding": fitted_head.embed, "features": lambda v: v}
+        for crop in ("bok-choy-field", "tomato"):
+            xu = unseen_features(cfg.data_dir, runner, size, crop)
+            if not len(xu):
+                continue
+            unseen_as_negative[crop] = {"photos": len(xu), "accept": float((fitted.score(xu) >= th).mean())}
+            unseen_enrol[crop] = {o: unseen_enrolment(xu, fs, f) for o, f in emb_fn.items()}
+    lap("report", t0)
 
     # --- artifacts
     t0 = time.time()
     out.mkdir(parents=True, exist_ok=True)
     model_path = out / MODEL_FILE
-    shutil.copyfile(candidates[ship], model_path)
+    shutil.copyfile(int8, model_path)
     sha = onnx_export.sha256_file(model_path)
     fp32_sha = onnx_export.sha256_file(fp32)
     created = _now()
-    split_summary = {"train": data.summary(tr_items), "validation": data.summary(va_items),
-                     "classes": class_names, "seed": seed, "valFraction": 0.2,
-                     "fixturesInValidation": {Path(k).name: v for k, v in sorted(fixtures.items())},
-                     "excluded": list(data.EXCLUDED)}
+    model_id = f"cropgate-mnv2-arcface-{size}-v2"
+    dims = {"embedding": cfg.head.dim, "features": 1280}
+    counts = {s: sum(1 for i in items if i.source == s) for s in data.sources(items)}
+    training_sets = [{"source": s, "photos": counts[s], "licence": data.LICENCES.get(s, "see ../shared/data/README.md"),
+                      "normal": any(i.normal for i in items if i.source == s),
+                      "augmentedViews": int(sum(v for v, i in zip(views, items) if i.source == s))}
+                     for s in data.sources(items) if any(i.trainable for i in items if i.source == s)]
+    nor_all = np.concatenate(list(nor.values()))
     reference = {
-        "schema": "cropgate.reference/v1", "profile": "rice", "displayName": "rice leaf",
+        "schema": "cropgate.reference/v1", "profile": cfg.profile, "displayName": cfg.display_name,
         "createdAt": created, "createdBy": f"cropgate-training {__version__}",
-        "model": {"id": MODEL_ID, "sha256": sha, "dimension": DIM},
-        "centroid": [round(float(v), 7) for v in cen],
-        "prototypes": [[round(float(v), 7) for v in p] for p in protos],
+        "model": {"id": model_id, "sha256": sha, "dimension": dims[ref_out],
+                  **({} if ref_out == "embedding" else {"output": ref_out})},
+        "centroid": _r(cen),
+        "prototypes": [_r(p) for p in protos],
         "threshold": {"value": th, "score": "centroid-cosine",
-                      "policy": {"kind": "normal-accept-rate", "target": cfg.policy_target},
-                      "prototypeValue": th_pro},
+                      "policy": {"kind": "balanced-goals", "normalMissBudget": loso.NORMAL_MISS_BUDGET,
+                                 "negativeBudget": {s: loso.negative_budget(s) for s in neg},
+                                 "worstGoalRatio": placed["worstGoalRatio"], "interval": placed["interval"]}},
         "calibration": {
-            "method": "validation split (20 % per source folder, stratified, seeded); embeddings of the shipped "
-                      "int8 model",
-            "normal": scoring.stats(s_cen[normal], th),
-            "negatives": neg_stats,
-            "metrics": {k: ours["overall"][k] for k in ("auroc", "fprAt95Tpr", "tprAt1Fpr")},
-            "thresholdStability": stability,
+            "method": ("out-of-source scores: every rice photo scored by a head trained without its source "
+                       "(leave-one-source-out), every negative photo by a head trained without its source "
+                       "(leave-one-group-out); threshold = the value with the smallest worst goal ratio, "
+                       "max(refused share of a rice source / 5 %, accepted share of paddy-weeds / 3 %, of any "
+                       "other negative source / 1 %), each source counted alike"),
+            "normal": scoring.stats(nor_all, th),
+            "negatives": {s: scoring.stats(v, th) for s, v in neg.items()},
+            "metrics": {"auroc": summary["auroc"], "fprAt95Tpr": summary["fprAt95Tpr"]},
+            "expectedAcceptRate": {s: float((v >= th).mean()) for s, v in nor.items()},
+            "falseAcceptRate": {s: float((v >= th).mean()) for s, v in neg.items()},
+            "bySource": per_source,
         },
-        "data": {"normal": "rice-leaf/{bacterial,brownspot,leafsmut} validation split",
-                 "counts": data.summary(va_items)},
+        "lookalikes": [{"label": lk["label"], "vector": lk["vector"]} for lk in lookalikes],
+        "data": {"normal": [s for s in nor], "negatives": [s for s in neg],
+                 "lookalikeSources": {lk["label"]: lk["source"] for lk in lookalikes}},
     }
-    # The rounded centroid is what consumers get: score the vectors with it.
     cen_r = np.array(reference["centroid"], dtype=np.float64)
-    s_fp32 = onnx_export.session(fp32, 1)
-    s_int8 = onnx_export.session(model_path, 1, cfg_of(ship))
+    s1_32, s1_8 = onnx_export.session(fp32, 1), onnx_export.session(model_path, 1, session_config)
     tv = vectors.build(sha, fp32_sha, vectors.image_vectors(
-        vectors.fixture_files(), lambda x: onnx_export.run(s_fp32, x), lambda x: onnx_export.run(s_int8, x),
-        cen_r / np.linalg.norm(cen_r), th))
+        vectors.fixture_files(), lambda v: onnx_export.run(s1_32, v), lambda v: onnx_export.run(s1_8, v),
+        cen_r / np.linalg.norm(cen_r), th, size=size,
+        score_int8=(lambda v: onnx_export.run(s1_8, v, output=ref_out)) if ref_out != "embedding" else None),
+        size=size, output=ref_out)
     metrics = {
-        "split": "validation",
-        "model": ship,
-        "threshold": th,
-        "gate": ours,
-        "worst": evaluation.worst(ours),
-        "prototypeGate": {"overall": ours_proto["overall"], "threshold": th_pro},
-        "parity": {**parity, "fp32VsInt8MinCosine": quant[ship]["cosineToFp32"]["min"],
-                   "fp32VsInt8MinCosineNormal": quant[ship]["cosineToFp32"]["minNormal"],
-                   "fp32VsInt8MaxScoreDelta": quant[ship]["scoreDelta"]["maxAbs"],
-                   "fp32VsInt8VerdictAgreement": quant[ship]["verdictAgreement"]},
+        "recipe": {"name": recipe.name, "output": recipe.output, "scorer": recipe.scorer, "size": size,
+                   "head": cfg.head.as_dict()},
+        "threshold": placed,
+        "summary": summary,
+        "perSource": per_source,
+        "unseenCropsAsNegatives": unseen_as_negative,
+        "unseenEnrolment": unseen_enrol,
+        "parity": parity,
         "quantization": quant,
-        "baselines": {"referenceRecipe": a_metrics, "imagenetNoFinetune": b_metrics},
-        "unseenCrop": unseen,
-        "thresholdStability": stability,
+        "trainingSets": training_sets,
+        "foldSeconds": sc.folds,
     }
+    outputs = [{"name": "embedding", "shape": ["batch", cfg.head.dim], "dtype": "float32", "normalized": False,
+                "description": "ArcFace head (Linear 1280 -> %d) on the pooled backbone" % cfg.head.dim},
+               {"name": "features", "shape": ["batch", 1280], "dtype": "float32", "normalized": False,
+                "description": "pooled ImageNet MobileNetV2 features (frozen backbone); enrolment of new crops"}]
     manifest = {
         "schema": "cropgate.manifest/v1",
-        "model": {"id": MODEL_ID, "file": MODEL_FILE, "sha256": sha, "bytes": model_path.stat().st_size,
+        "model": {"id": model_id, "file": MODEL_FILE, "sha256": sha, "bytes": model_path.stat().st_size,
                   "opset": onnx_export.OPSET,
-                  "input": {"name": onnx_export.INPUT, "shape": ["batch", 3, SIZE, SIZE], "dtype": "float32"},
-                  "output": {"name": onnx_export.OUTPUT, "shape": ["batch", DIM], "dtype": "float32",
-                             "normalized": False},
-                  "quantization": {"method": {"dynamic": "dynamic (weight-only) int8, per-channel weights",
-                                              "static": "static QDQ 8-bit (uint8 per-tensor weights, uint8 "
-                                                        "activations calibrated (Percentile) on real training images)",
-                                              "weightonly": "weight-only QDQ 8-bit: backbone weights on their TFLite "
-                                                            "uint8 grid (lossless), head int8 per output channel; "
-                                                            "float activations"}[ship],
-                                   "tool": (f"cropgate_training.onnx_export.quantize_weight_only_qdq (onnx {onnx.__version__})"
-                                            if ship == "weightonly" else f"onnxruntime.quantization {ort.__version__}"),
-                                   "calibrationImages": len(calib) if ship == "static" else 0,
-                                   "calibration": "Percentile 99.999, up to 32 training images per source"
-                                   if ship == "static" else None},
+                  "input": {"name": onnx_export.INPUT, "shape": ["batch", 3, size, size], "dtype": "float32"},
+                  "output": {k: v for k, v in outputs[0].items() if k != "description"},
+                  "outputs": outputs,
+                  "quantization": {"method": "weight-only QDQ 8-bit: backbone weights on their TFLite uint8 grid "
+                                             "(lossless), head int8 per output channel; float activations",
+                                   "tool": f"cropgate_training.onnx_export.quantize_weight_only_qdq (onnx {onnx.__version__})",
+                                   "calibrationImages": 0, "calibration": None},
                   "fp32Sha256": fp32_sha,
-                  # ORT session config entries to open the model with (worker, CLI and these measurements).
-                  "sessionConfig": onnx_export.SESSION_CONFIG.get(ship, {})},
-        "preprocessing": PREPROCESSING,
+                  "sessionConfig": session_config},
+        "preprocessing": preprocessing(size),
         "training": {"tool": f"cropgate-training {__version__}", "createdAt": created,
-                     "init": "ImageNet MobileNetV2 1.0/224 (google-coral/test_data, Apache-2.0)" if cfg.weights
-                     else "random", "loss": "pytorch-metric-learning ArcFaceLoss", "data": split_summary,
-                     "history": hist, "timingsSeconds": timings, "baselineEpochs": cfg.baseline_epochs,
+                     "init": "ImageNet MobileNetV2 1.0/224 (google-coral/test_data, Apache-2.0), frozen" if cfg.weights
+                     else "random", "loss": "pytorch-metric-learning ArcFaceLoss (head only)",
+                     "recipe": metrics["recipe"],
+                     "data": {"sets": training_sets,
+                              "classes": sorted({data.class_name(i) for i in items if i.trainable}),
+                              "measurementOnly": sorted({i.source for i in items if not i.trainable}),
+                              "excluded": list(data.EXCLUDED), "seed": seed,
+                              "fixtures": {Path(k).name: v for k, v in sorted(fixtures.items())}},
+                     "timingsSeconds": timings,
                      "environment": {"torch": torch.__version__, "onnxruntime": ort.__version__,
                                      "python": platform.python_version(), "threads": torch.get_num_threads()}},
-        "metrics": {"split": "validation", "threshold": th, **{k: ours["overall"][k] for k in
-                                                               ("auroc", "fprAt95Tpr", "tprAt1Fpr")},
-                    "bySource": ours["bySource"], "byGroup": ours["byGroup"], "worst": evaluation.worst(ours),
-                    "parity": metrics["parity"]},
+        "metrics": {"split": "leave-one-source-out", "threshold": th, "auroc": summary["auroc"],
+                    "fprAt95Tpr": summary["fprAt95Tpr"], "perSource": per_source, "parity": parity},
     }
-    _json(out / "references" / "rice.json", reference)
+    _json(out / "references" / f"{cfg.profile}.json", reference)
     _json(out / "test-vectors.json", tv)
-    evaluation.histogram_png(out / "eval" / "histogram.png", s_cen, va_items, th,
-                             "cropgate int8 embedder, validation split")
+    evaluation.source_histogram_png(out / "eval" / "histogram.png", nor, neg, th,
+                                    f"{model_id}: out-of-source scores (rice LOSO, negatives LOGO)")
     lap("artifacts", t0)
     timings["total"] = round(time.time() - t_all, 1)
     manifest["training"]["timingsSeconds"] = timings
@@ -352,11 +330,6 @@ def run(cfg: PipelineConfig, log: Callable[[str], None] = print) -> Dict:
     _json(out / "eval" / "metrics.json", metrics)
     if cfg.write_card:
         (out / "README.md").write_text(card.render(manifest, metrics, reference, out / "eval"))
-    log(f"done in {timings['total']} s: AUROC {ours['overall']['auroc']:.4f}, FPR@95TPR "
-        f"{ours['overall']['fprAt95Tpr']:.4f}, worst {evaluation.worst(ours)}")
+    log(f"done in {timings['total']} s: threshold {th:.4f}, worst goal ratio {placed['worstGoalRatio']:.2f}, "
+        f"AUROC {summary['auroc']:.4f}")
     return {"manifest": manifest, "metrics": metrics, "reference": reference}
-
-
-def _split_scores(e: np.ndarray, normal: np.ndarray):
-    s = scoring.centroid_scores(e, scoring.centroid(e[normal]))
-    return s[normal], s[~normal]

@@ -11,23 +11,27 @@ from PIL import Image, ImageOps
 
 SIZE = 128
 
-# Written verbatim into manifest.preprocessing; the worker reads it.
-PREPROCESSING = {
-    "id": "cropgate-preprocess-v1",
-    "orientation": "exif",
-    "colorSpace": "RGB",
-    "crop": {"mode": "center-square"},
-    "resize": {
-        "width": SIZE,
-        "height": SIZE,
-        "filter": "box",
-        "antialias": True,
-        "reference": "Pillow Image.resize(resample=BOX, box=crop) on float32 ('F') channels",
-    },
-    "scale": {"mean": [127.5, 127.5, 127.5], "std": [127.5, 127.5, 127.5]},
-    "layout": "NCHW",
-    "dtype": "float32",
-}
+def preprocessing(size: int = SIZE) -> dict:
+    """Written verbatim into manifest.preprocessing; the worker reads it."""
+    return {
+        "id": "cropgate-preprocess-v1",
+        "orientation": "exif",
+        "colorSpace": "RGB",
+        "crop": {"mode": "center-square"},
+        "resize": {
+            "width": size,
+            "height": size,
+            "filter": "box",
+            "antialias": True,
+            "reference": "Pillow Image.resize(resample=BOX, box=crop) on float32 ('F') channels",
+        },
+        "scale": {"mean": [127.5, 127.5, 127.5], "std": [127.5, 127.5, 127.5]},
+        "layout": "NCHW",
+        "dtype": "float32",
+    }
+
+
+PREPROCESSING = preprocessing(SIZE)
 
 Box = Tuple[float, float, float, float]
 

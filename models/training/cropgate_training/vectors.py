@@ -8,7 +8,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 import numpy as np
 
 from .data import FIXTURES, REPO
-from .preprocess import PREPROCESSING, array_to_tensor, decode, formula_image, load_rgb, image_to_tensor, \
+from .preprocess import PREPROCESSING, SIZE, array_to_tensor, decode, formula_image, load_rgb, image_to_tensor, \
     sample_indices
 
 RESIZE_CASES = [
@@ -29,10 +29,10 @@ def tensor_summary(x: np.ndarray) -> Dict:
             "channelMeans": [float(c) for c in x.reshape(3, -1).astype(np.float64).mean(axis=1)]}
 
 
-def resize_vectors() -> List[Dict]:
+def resize_vectors(size: int = SIZE) -> List[Dict]:
     out = []
     for case in RESIZE_CASES:
-        x = array_to_tensor(formula_image(case["width"], case["height"]), box=case["box"])
+        x = array_to_tensor(formula_image(case["width"], case["height"]), box=case["box"], size=size)
         out.append({**case, "tensor": tensor_summary(x)})
     return out
 
@@ -60,14 +60,17 @@ def fixture_files(fixtures_dir: Path = FIXTURES) -> List[Path]:
 
 
 def image_vectors(files: Sequence[Path], embed_fp32: Callable[[np.ndarray], np.ndarray],
-                  embed_int8: Callable[[np.ndarray], np.ndarray], centroid: np.ndarray, threshold: float) -> List[Dict]:
+                  embed_int8: Callable[[np.ndarray], np.ndarray], centroid: np.ndarray, threshold: float,
+                  size: int = SIZE, score_int8: Optional[Callable[[np.ndarray], np.ndarray]] = None) -> List[Dict]:
+    """score_int8: the vector the reference scores in, when it is not the primary embedding."""
     out = []
     for f in files:
         raw = decode(f)  # step 1 only: checks the JPEG decoder on its own
-        x = image_to_tensor(load_rgb(f))
+        x = image_to_tensor(load_rgb(f), size=size)
         e32 = embed_fp32(x[None])[0]
         e8 = embed_int8(x[None])[0]
-        score = float(np.dot(e8 / np.linalg.norm(e8), centroid))
+        v = score_int8(x[None])[0] if score_int8 else e8
+        score = float(np.dot(v / np.linalg.norm(v), centroid))
         out.append({
             "file": f.resolve().relative_to(REPO).as_posix(),
             "decoded": {"width": raw.size[0], "height": raw.size[1],
@@ -82,6 +85,8 @@ def image_vectors(files: Sequence[Path], embed_fp32: Callable[[np.ndarray], np.n
     return out
 
 
-def build(model_sha256: str, fp32_sha256: str, images: List[Dict]) -> Dict:
+def build(model_sha256: str, fp32_sha256: str, images: List[Dict], size: int = SIZE, output: str = "embedding") -> Dict:
+    """output: the model output `score` was computed in (the shipped reference's)."""
     return {"schema": "cropgate.test-vectors/v1", "model": {"sha256": model_sha256, "fp32Sha256": fp32_sha256},
-            "preprocessing": PREPROCESSING["id"], "images": images, "resizeVectors": resize_vectors()}
+            "preprocessing": PREPROCESSING["id"], "scoreOutput": output, "images": images,
+            "resizeVectors": resize_vectors(size)}

@@ -1,30 +1,31 @@
-"""Data discovery and the split (needs the shared data: skipped with the reason when absent)."""
-from pathlib import Path
-
+"""Data discovery: sources, licences and exclusions (needs the shared data: skipped with the reason when absent)."""
 from cropgate_training import data
 
 
-def test_groups_and_exclusions(shared_data):
+def test_sources_groups_and_exclusions(shared_data):
     items = data.discover(shared_data)
     groups = data.summary(items)
     assert not any("unseen-crops" in i.path or "phone-photos" in i.path for i in items)
-    assert {"rice-leaf/bacterial", "rice-leaf/brownspot", "rice-leaf/leafsmut", "coco", "photos",
-            "weeds-field", "apple-leaf/healthy"} <= set(groups)
+    assert {"rice-leaf/bacterial", "rice-field/roboflow-rice-plant-pest/rice_plants_in_paddy",
+            "rice-field/dnth-roboflow-rice-mix/brown_spot", "coco", "paddy-weeds", "seedlings/charlock",
+            "apple-leaf/healthy", "sugarcane-field/sugarcane_leaf_healthy"} <= set(groups)
+    assert data.sources(items, normal=True) == ["rice-field/dnth-roboflow-rice-mix",
+                                                "rice-field/roboflow-rice-plant-pest", "rice-leaf"]
     classes = {data.class_name(i) for i in items}
-    assert len(classes) > 2 and "rice-leaf" in classes
+    assert "rice" in classes and "seedlings/charlock" in classes and len(classes) > 10
 
 
-def test_split_is_stratified_seeded_and_keeps_fixtures_out_of_training(shared_data):
+def test_only_sets_the_data_readme_allows_may_train(shared_data):
     items = data.discover(shared_data)
-    fixtures = data.fixture_matches(items)
-    assert sorted(fixtures.values()) == sorted(p.name for p in data.FIXTURES.glob("*.jpg"))
-    tr, va = data.split(items, 0.2, 0, force_val=fixtures.keys())
-    assert not set(fixtures) & {i.path for i in tr}
-    assert {i.path for i in tr}.isdisjoint({i.path for i in va}) and len(tr) + len(va) == len(items)
-    for g, n in data.summary(items).items():
-        n_val = data.summary(va)[g]
-        assert abs(n_val - 0.2 * n) <= 3, g  # stratified; forced fixtures may add one or two
-    tr2, va2 = data.split(items, 0.2, 0, force_val=fixtures.keys())
-    assert [i.path for i in va2] == [i.path for i in va]
-    _, va3 = data.split(items, 0.2, 1, force_val=fixtures.keys())
-    assert [i.path for i in va3] != [i.path for i in va]
+    never = {i.source for i in items if not i.trainable}
+    assert never == {"weeds-field"}  # CWFID: non-commercial
+    assert all(i.trainable for i in data.discover(shared_data, trainable_only=True))
+    unseen = data.discover_unseen(shared_data, "bok-choy-field")
+    assert unseen and not any(i.trainable or i.normal for i in unseen)
+    # Every source that trains has its licence written down for the model card.
+    assert {i.source for i in items if i.trainable} <= set(data.LICENCES)
+
+
+def test_fixtures_are_found_in_the_data(shared_data):
+    fixtures = data.fixture_matches(data.discover(shared_data))
+    assert sorted(set(fixtures.values())) == sorted(p.name for p in data.FIXTURES.glob("*.jpg"))

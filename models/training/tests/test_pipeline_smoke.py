@@ -1,5 +1,5 @@
-"""The whole pipeline end to end on a handful of images, tiny epochs, into a temp dir (needs shared data
-and weights: skipped with the reason when absent)."""
+"""The whole pipeline end to end on a handful of images, a short head training, into a temp dir (needs shared
+data and weights: skipped with the reason when absent)."""
 import hashlib
 import json
 from pathlib import Path
@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from cropgate_training import onnx_export, vectors
+from cropgate_training.head import HeadConfig
 from cropgate_training.pipeline import PipelineConfig, run
-from cropgate_training.train import TrainConfig
 
 MODELS = Path(__file__).resolve().parents[2]
 
@@ -22,8 +22,8 @@ def _digest(root: Path) -> dict:
 def test_pipeline_smoke(shared_data, tflite_weights, tmp_path):
     before = _digest(MODELS)
     cfg = PipelineConfig(data_dir=shared_data, weights=tflite_weights / "mobilenet_v2_1.0_224_quant.tflite",
-                         out_dir=tmp_path / "out", work_dir=tmp_path / "work", train=TrainConfig(epochs=1),
-                         baseline_epochs=1, limit_per_group=5, unseen_crop=False)
+                         out_dir=tmp_path / "out", work_dir=tmp_path / "work", head=HeadConfig(steps=20),
+                         limit_per_group=3, kfold=False, unseen=False, parity_per_source=3)
     res = run(cfg, log=lambda m: None)
     out = tmp_path / "out"
     assert _digest(MODELS) == before  # never overwrites the committed artifacts
@@ -31,17 +31,25 @@ def test_pipeline_smoke(shared_data, tflite_weights, tmp_path):
     model = out / manifest["model"]["file"]
     assert manifest["model"]["sha256"] == hashlib.sha256(model.read_bytes()).hexdigest()
     assert manifest["model"]["bytes"] <= 4_000_000
+    assert [o["name"] for o in manifest["model"]["outputs"]] == ["embedding", "features"]
     ref = json.loads((out / "references" / "rice.json").read_text())
     tv = json.loads((out / "test-vectors.json").read_text())
     assert ref["model"]["sha256"] == tv["model"]["sha256"] == manifest["model"]["sha256"]
     assert [e["file"] for e in tv["images"]] == [f.relative_to(MODELS.parent).as_posix() for f in vectors.fixture_files()]
     assert (out / "eval" / "histogram.png").stat().st_size > 10_000 and (out / "README.md").is_file()
-    m = res["metrics"]
-    assert m["parity"]["torchVsOnnxFp32"] >= 0.9999
-    assert set(m["quantization"]) == {"dynamic", "static", "weightonly", "fp32"}
-    assert set(m["baselines"]) == {"referenceRecipe", "imagenetNoFinetune"}
-    assert len(manifest["training"]["data"]["classes"]) > 2
-    # The shipped file really is what the reference was calibrated on.
-    sess = onnx_export.session(model)
-    e = np.array(tv["images"][0]["embeddingInt8"], dtype=np.float32)
-    assert e.shape == (512,) and np.isfinite(e).all() and sess.get_inputs()[0].name == "input"
+    # The reference says how it was calibrated, per source.
+    cal = ref["calibration"]
+    assert set(cal["expectedAcceptRate"]) == {"rice-leaf", "rice-field/dnth-roboflow-rice-mix",
+                                              "rice-field/roboflow-rice-plant-pest"}
+    assert "paddy-weeds" in cal["falseAcceptRate"] and "weeds-field" not in cal["falseAcceptRate"]
+    assert ref["threshold"]["policy"]["kind"] == "balanced-goals"
+    assert {lk["label"] for lk in ref["lookalikes"]} >= {"weeds in a paddy", "sugarcane"}
+    sets = {s["source"] for s in manifest["training"]["data"]["sets"]}
+    assert "weeds-field" not in sets and "rice-field/roboflow-rice-plant-pest" in sets
+    p = res["metrics"]["parity"]
+    assert p["torchVsOnnxFp32"]["embedding"] >= 0.9999 and p["fp32VsInt8MinCosine"]["features"] >= 0.9999
+    # The shipped file really is what the vectors were computed with, with both outputs.
+    sess = onnx_export.session(model, 1, manifest["model"]["sessionConfig"])
+    x = np.zeros((1, 3, cfg.size, cfg.size), np.float32)
+    outs = onnx_export.run_all(sess, x)
+    assert outs["embedding"].shape == (1, 512) and outs["features"].shape == (1, 1280)

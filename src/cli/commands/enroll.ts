@@ -5,7 +5,8 @@ import { discoverImages } from "../discover";
 import { embedFiles, type SkippedFile } from "../embed-files";
 import { num, pct, table } from "../format";
 import { reportSkippedTo, type Io } from "../io";
-import { loadNodeEmbedder } from "../model";
+import { loadManifest, loadNodeEmbedder } from "../model";
+import { outputDimensions } from "../../model/manifest";
 import { enroll as buildEnrollment, type Enrollment } from "../reference-build";
 import { storeLocally } from "../local-kv";
 import { uploadReference } from "../worker-client";
@@ -17,8 +18,15 @@ export const ENROLL_USAGE = `usage: npm run enroll -- <profile> <normal-dir|phot
 Builds a reference for a crop from photos of it: centroid and k-means prototypes of the embeddings,
 and a threshold calibrated by k-fold cross-validation so that --accept of unseen crop photos pass.
 
-  --negatives <dir>        photos that must NOT pass (repeatable): reports the false-accept rate per group
-  --max-false-accept <r>   with --negatives: raise the threshold until at most this share of them passes
+  --negatives <dir>        photos that must NOT pass (repeatable; one group per directory): they place the
+                           threshold together with the held-out crop photos (the smallest worst ratio of
+                           crop photos refused / (1 - accept) and each group accepted / --negative-budget)
+                           and the false-accept rate per group is reported
+  --negative-budget <r>    with --negatives: false-accept goal per negative group (default 0.01)
+  --max-false-accept <r>   with --negatives: instead raise the threshold until at most this share passes
+  --output <name>          model output to enrol in: features (pooled ImageNet backbone, the default when
+                           the model has it: measured better for crops the model was not trained on) or
+                           embedding (the trained head)
   --accept <share>         share of held-out crop photos to accept (default 0.95)
   --out <file.json>        where to write the reference (default: <profile>.json)
   --display-name <text>    used in verdict messages (default: "<profile> leaf")
@@ -42,6 +50,8 @@ export async function enroll(argv: readonly string[], io: Io): Promise<ExitCode>
     {
       negatives: { type: "string", multiple: true, default: [] },
       "max-false-accept": { type: "string" },
+      "negative-budget": { type: "string" },
+      output: { type: "string" },
       accept: { type: "string" },
       out: { type: "string" },
       "display-name": { type: "string" },
@@ -76,6 +86,14 @@ export async function enroll(argv: readonly string[], io: Io): Promise<ExitCode>
       ? undefined
       : parseNumber("max-false-accept", values["max-false-accept"], 0, (x) => x >= 0 && x < 1, "a share in [0, 1)");
   if (maxFalseAccept !== undefined && values.negatives.length === 0) throw usageError("--max-false-accept needs --negatives");
+  const negativeBudget =
+    values["negative-budget"] === undefined
+      ? undefined
+      : parseNumber("negative-budget", values["negative-budget"], 0, (x) => x > 0 && x < 1, "a share in (0, 1)");
+  if (negativeBudget !== undefined && values.negatives.length === 0) throw usageError("--negative-budget needs --negatives");
+  if (negativeBudget !== undefined && maxFalseAccept !== undefined) {
+    throw usageError("--negative-budget and --max-false-accept exclude each other");
+  }
   const token = values.token ?? process.env.CROPGATE_ADMIN_TOKEN;
   if (values.upload && !token) throw usageError("--upload needs an admin token: --token <t> or CROPGATE_ADMIN_TOKEN");
   if (values.token && !values.upload) throw usageError("--token is only used with --upload");
@@ -90,7 +108,12 @@ export async function enroll(argv: readonly string[], io: Io): Promise<ExitCode>
 
   const normalFiles = await discoverImages(normalArgs, limit);
   const negativeFiles = await discoverImages(values.negatives);
-  const embedder = await loadNodeEmbedder({ threads });
+  const modelOutputs = outputDimensions(await loadManifest());
+  const output = values.output ?? ("features" in modelOutputs ? "features" : undefined);
+  if (output !== undefined && !(output in modelOutputs)) {
+    throw usageError(`--output ${output}: the model has the outputs ${Object.keys(modelOutputs).join(", ")}`);
+  }
+  const embedder = await loadNodeEmbedder({ threads, ...(output === undefined ? {} : { output }) });
   const manifest = embedder.manifest;
   let enrollment: Enrollment;
   const skipped: SkippedFile[] = [];
@@ -129,6 +152,8 @@ export async function enroll(argv: readonly string[], io: Io): Promise<ExitCode>
         prototypes,
         seed,
         ...(maxFalseAccept === undefined ? {} : { maxFalseAccept }),
+        ...(negativeBudget === undefined ? {} : { negativeBudget }),
+        output: { name: embedder.output, dimension: embedder.dimension },
         createdBy: `cropgate enroll ${VERSION}`,
         now: new Date(),
       },
@@ -177,6 +202,7 @@ function summaryJson(e: Enrollment, out: string, normalCount: number, skipped: S
     falseAcceptRate: e.negatives.length > 0 ? falseAcceptRate(e) : null,
     metrics: calibration.metrics ?? null,
     tightened: e.tightened ?? null,
+    placed: e.placed ?? null,
     skipped: skipped.map((s) => ({ path: s.path, reason: s.reason })),
     stored,
   };
@@ -194,6 +220,12 @@ function summaryText(e: Enrollment, out: string, normalCount: number, accept: nu
     `threshold ${num(ref.threshold.value, 4)}: accepts ${pct(e.normalAcceptRate)} of held-out ${ref.profile} photos ` +
       `(target ${pct(accept)}, ${e.heldOut.folds}-fold cross-validation; held-out scores ${num(ref.calibration.normal.min)}…${num(ref.calibration.normal.max)}, median ${num(ref.calibration.normal.quantiles.p50)})`,
   ];
+  if (e.placed) {
+    lines.push(
+      `  placed with the negatives: worst goal ratio ${e.placed.worstGoalRatio.toFixed(2)} (≤ 1: ${pct(accept)} of crop photos kept and ` +
+        `at most ${pct(e.placed.negativeBudget)} of every negative group accepted)`,
+    );
+  }
   if (e.tightened) {
     lines.push(`  raised from ${num(e.tightened.from, 4)} to meet --max-false-accept; crop photos accepted fell to ${pct(e.normalAcceptRate)}`);
   }

@@ -1,0 +1,76 @@
+"""The trained part of the embedder: Linear(1280, D) on the frozen, pooled backbone features, learned with
+pytorch-metric-learning's ArcFace over cached feature views (features.py). Also the scorers compared by
+leave-one-source-out selection (loso.py)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Dict, Sequence
+
+import numpy as np
+import torch
+from pytorch_metric_learning.losses import ArcFaceLoss
+
+from .scoring import centroid, centroid_scores, l2n
+from .train import sampling_weights, seed_everything
+
+
+@dataclass
+class HeadConfig:
+    dim: int = 512
+    steps: int = 600
+    batch_size: int = 128
+    lr: float = 1e-3
+    loss_lr: float = 1e-2
+    weight_decay: float = 1e-4
+    margin_deg: float = 10.0  # modest margin and scale: keep non-crop classes spread instead of collapsed
+    scale: float = 16.0
+    class_balance: float = 0.5  # class sampling probability ~ n_c ** class_balance
+    seed: int = 0
+
+    def as_dict(self) -> Dict:
+        return asdict(self)
+
+
+def train_head(x: np.ndarray, y: Sequence[int], cfg: HeadConfig) -> torch.nn.Linear:
+    """ArcFace on feature vectors x (views, 1280) with class labels y; returns the trained Linear."""
+    seed_everything(cfg.seed)
+    y = np.asarray(y)
+    n_classes = int(y.max()) + 1
+    fc = torch.nn.Linear(x.shape[1], cfg.dim)
+    loss_fn = ArcFaceLoss(num_classes=n_classes, embedding_size=cfg.dim, margin=cfg.margin_deg, scale=cfg.scale)
+    opt = torch.optim.AdamW(fc.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    loss_opt = torch.optim.AdamW(loss_fn.parameters(), lr=cfg.loss_lr, weight_decay=0.0)
+    scheds = [torch.optim.lr_scheduler.OneCycleLR(o, max_lr=[g["lr"] for g in o.param_groups],
+                                                  total_steps=cfg.steps, pct_start=0.15) for o in (opt, loss_opt)]
+    gen = torch.Generator().manual_seed(cfg.seed)
+    order = torch.multinomial(sampling_weights(y.tolist(), cfg.class_balance), cfg.steps * cfg.batch_size,
+                              replacement=True, generator=gen).view(cfg.steps, cfg.batch_size)
+    xt, yt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), torch.from_numpy(y.astype(np.int64))
+    fc.train()
+    for step in range(cfg.steps):
+        idx = order[step]
+        loss = loss_fn(fc(xt[idx]), yt[idx])
+        opt.zero_grad()
+        loss_opt.zero_grad()
+        loss.backward()
+        opt.step()
+        loss_opt.step()
+        for s in scheds:
+            s.step()
+    return fc.eval()
+
+
+@torch.no_grad()
+def apply(fc: torch.nn.Linear, x: np.ndarray) -> np.ndarray:
+    return fc(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))).numpy()
+
+
+def knn_scores(e: np.ndarray, ref: np.ndarray, k: int) -> np.ndarray:
+    """Mean cosine to the k nearest reference embeddings."""
+    s = l2n(e) @ l2n(ref).T
+    k = max(1, min(k, ref.shape[0]))
+    return np.sort(s, axis=1)[:, -k:].mean(axis=1)
+
+
+def centroid_score(e_ref: np.ndarray, e: np.ndarray) -> np.ndarray:
+    return centroid_scores(e, centroid(e_ref))
