@@ -19,6 +19,13 @@ describe("POST /v1/profiles/{profile}/versions (errors)", () => {
     const n = Math.hypot(...centroid);
     const smaller = { ...rice, model: { ...rice.model, dimension: 256 }, centroid: centroid.map((v) => v / n), prototypes: [] };
     expect(await errorOf(await post(profile, JSON.stringify(smaller)))).toMatchObject({ status: 409, code: "model_mismatch" });
+    // An output the model does not have, or the right output with the wrong dimension.
+    const noSuchOutput = { ...rice, model: { ...rice.model, output: "logits" } };
+    const bad = await errorOf(await post(profile, JSON.stringify(noSuchOutput)));
+    expect(bad).toMatchObject({ status: 409, code: "model_mismatch" });
+    expect(bad.message).toMatch(/output logits/);
+    const wrongDim = { ...rice, model: { ...rice.model, output: "features" } }; // a 512-d centroid, features are not
+    expect(await errorOf(await post(profile, JSON.stringify(wrongDim)))).toMatchObject({ status: 409, code: "model_mismatch" });
     expect(await versionsOf(profile)).toBe(404);
   });
 

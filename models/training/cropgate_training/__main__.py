@@ -30,7 +30,6 @@ def main(argv=None) -> int:
     pl.add_argument("--steps", type=int, default=None, help="head training steps")
     pl.add_argument("--limit-per-group", type=int, default=None, help="smoke runs: at most N images per group")
     pl.add_argument("--seed", type=int, default=0)
-    pl.add_argument("--no-kfold", action="store_true", help="skip the in-source 5-fold figures")
     pl.add_argument("--no-unseen", action="store_true", help="skip the unseen-crop checks")
     se = sub.add_parser("select", help="compare recipes and input sizes leave-one-source-out (cached features)")
     se.add_argument("--data", type=Path, default=default_data_dir())
@@ -74,8 +73,7 @@ def main(argv=None) -> int:
         if a.steps is not None:
             head.steps = a.steps
         cfg = PipelineConfig(data_dir=a.data, weights=a.weights, out_dir=a.out, work_dir=a.work, head=head,
-                             limit_per_group=a.limit_per_group, seed=a.seed, kfold=not a.no_kfold,
-                             unseen=not a.no_unseen)
+                             limit_per_group=a.limit_per_group, seed=a.seed, unseen=not a.no_unseen)
         if a.size is not None:
             cfg.size = a.size
         if a.recipe is not None:

@@ -55,18 +55,25 @@ def batchnorm_eval(model: nn.Module) -> None:
 
 
 class TwoOutputEmbedder(nn.Module):
-    """The shipped graph: returns (embedding, features) — the trained head's output and the pooled
-    ImageNet backbone vector it is computed from. One inference serves references in either space."""
+    """The shipped graph: returns (embedding, features) — the trained head's output, and a fixed, unsupervised
+    whitening of the pooled ImageNet backbone vector (head.Whitening) for enrolling crops the head never saw.
+    One inference serves references in either space."""
 
     OUTPUTS = ("embedding", "features")
 
-    def __init__(self, features: nn.Module, fc: nn.Linear):
+    def __init__(self, features: nn.Module, fc: nn.Linear, whiten_mean, whiten_proj):
         super().__init__()
         self.features = features
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.flatten = nn.Flatten()
         self.fc = fc
+        proj = torch.as_tensor(whiten_proj, dtype=torch.float64)
+        mean = torch.as_tensor(whiten_mean, dtype=torch.float64)
+        self.whiten = nn.Linear(proj.shape[0], proj.shape[1])
+        with torch.no_grad():  # (f - mean) @ proj as one Linear: weight proj^T, bias -mean @ proj
+            self.whiten.weight.copy_(proj.T.float())
+            self.whiten.bias.copy_((-(mean @ proj)).float())
 
     def forward(self, x: torch.Tensor):
         f = self.flatten(self.pool(self.features(x)))
-        return self.fc(f), f
+        return self.fc(f), self.whiten(f)

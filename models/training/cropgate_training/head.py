@@ -25,18 +25,20 @@ class HeadConfig:
     margin_deg: float = 10.0  # modest margin and scale: keep non-crop classes spread instead of collapsed
     scale: float = 16.0
     class_balance: float = 0.5  # class sampling probability ~ n_c ** class_balance
+    hidden: int = 0  # > 0: Linear(1280, hidden) -> ReLU -> Linear(hidden, dim) instead of one Linear
     seed: int = 0
 
     def as_dict(self) -> Dict:
         return asdict(self)
 
 
-def train_head(x: np.ndarray, y: Sequence[int], cfg: HeadConfig) -> torch.nn.Linear:
-    """ArcFace on feature vectors x (views, 1280) with class labels y; returns the trained Linear."""
+def train_head(x: np.ndarray, y: Sequence[int], cfg: HeadConfig) -> torch.nn.Module:
+    """ArcFace on feature vectors x (views, 1280) with class labels y; returns the trained head."""
     seed_everything(cfg.seed)
     y = np.asarray(y)
     n_classes = int(y.max()) + 1
-    fc = torch.nn.Linear(x.shape[1], cfg.dim)
+    fc = (torch.nn.Sequential(torch.nn.Linear(x.shape[1], cfg.hidden), torch.nn.ReLU(), torch.nn.Linear(cfg.hidden, cfg.dim))
+          if cfg.hidden else torch.nn.Linear(x.shape[1], cfg.dim))
     loss_fn = ArcFaceLoss(num_classes=n_classes, embedding_size=cfg.dim, margin=cfg.margin_deg, scale=cfg.scale)
     opt = torch.optim.AdamW(fc.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     loss_opt = torch.optim.AdamW(loss_fn.parameters(), lr=cfg.loss_lr, weight_decay=0.0)
@@ -61,7 +63,7 @@ def train_head(x: np.ndarray, y: Sequence[int], cfg: HeadConfig) -> torch.nn.Lin
 
 
 @torch.no_grad()
-def apply(fc: torch.nn.Linear, x: np.ndarray) -> np.ndarray:
+def apply(fc: torch.nn.Module, x: np.ndarray) -> np.ndarray:
     return fc(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))).numpy()
 
 
@@ -74,3 +76,30 @@ def knn_scores(e: np.ndarray, ref: np.ndarray, k: int) -> np.ndarray:
 
 def centroid_score(e_ref: np.ndarray, e: np.ndarray) -> np.ndarray:
     return centroid_scores(e, centroid(e_ref))
+
+
+@dataclass
+class Whitening:
+    """The `features` output's fixed projection: centred, PCA to `dim`, each component divided by
+    (eigenvalue + eps)^alpha. Unsupervised (no labels): it takes out the direction every pooled ReLU6
+    vector shares and evens out the rest, so cosines between crops the head never saw mean something.
+    Measured on enrolling unseen bok choy from 50 field photos (AUROC vs every rice and negative photo):
+    raw pooled features 0.919, centred 0.976, PCA-256 whitened (alpha 0.5) 0.993."""
+    mean: np.ndarray  # (1280,)
+    proj: np.ndarray  # (1280, dim)
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        return (np.asarray(x, np.float64) - self.mean) @ self.proj
+
+
+def fit_whitening(x: np.ndarray, dim: int = 256, alpha: float = 0.5, eps_frac: float = 0.01) -> Whitening:
+    x = np.asarray(x, np.float64)
+    mu = x.mean(axis=0)
+    w, v = np.linalg.eigh(np.cov((x - mu).T))
+    w, v = w[::-1], v[:, ::-1]
+    dim = min(dim, x.shape[1])
+    eps = max(float(w[0]) * eps_frac, 1e-12)
+    proj = v[:, :dim] / np.power(np.maximum(w[:dim], 0.0) + eps, alpha)
+    # Fix each component's sign (eigh's is arbitrary) so reruns give the same vectors.
+    proj *= np.sign(proj[np.abs(proj).argmax(axis=0), np.arange(dim)])
+    return Whitening(mu.astype(np.float64), proj)

@@ -68,10 +68,12 @@ def run(data_dir: Path, weights: Optional[Path], sizes: Sequence[int], recipes: 
             enrol = {c: unseen_enrolment(xu[c], fsets[size], emb) for c in xu}
             results.append({"size": size, "recipe": name, "output": r.output, "scorer": r.scorer, **summ,
                             "unseenEnrolment": enrol})
-            log(f"{size} px {name}: nested accept {json.dumps({k: round(v, 3) for k, v in summ['normalAcceptNested'].items()})} "
-                f"neg accept {json.dumps({k: round(v, 3) for k, v in summ['negativeAccept'].items()})} "
-                f"AUROC {summ['auroc']:.4f} th {summ['threshold']['value']:.4f} worst {summ['threshold']['worstGoalRatio']:.2f} "
-                f"bokchoy {enrol['bok-choy-field'] and round(enrol['bok-choy-field']['auroc'], 4)}")
+            log(f"{size} px {name}: rice accepted {json.dumps({k: round(v, 3) for k, v in summ['normalAccept'].items()})} "
+                f"(out of source {json.dumps({k: round(v, 3) for k, v in summ['normalAcceptOutOfSource'].items()})}) "
+                f"negatives accepted {json.dumps({k: round(v, 3) for k, v in summ['negativeAccept'].items()})} "
+                f"AUROC {summ['auroc']:.4f} (out of source {summ['aurocOutOfSource']:.4f}) "
+                f"worst goal ratio {summ['threshold']['worstGoalRatio']:.2f} "
+                f"bok choy {enrol['bok-choy-field'] and round(enrol['bok-choy-field']['auroc'], 4)}")
     report = {"what": "leave-one-source-out selection on cached features (models/training/cropgate_training/loso.py)",
               "seconds": round(time.time() - t0, 1), "results": results}
     out.parent.mkdir(parents=True, exist_ok=True)

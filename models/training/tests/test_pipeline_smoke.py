@@ -23,7 +23,7 @@ def test_pipeline_smoke(shared_data, tflite_weights, tmp_path):
     before = _digest(MODELS)
     cfg = PipelineConfig(data_dir=shared_data, weights=tflite_weights / "mobilenet_v2_1.0_224_quant.tflite",
                          out_dir=tmp_path / "out", work_dir=tmp_path / "work", head=HeadConfig(steps=20),
-                         limit_per_group=3, kfold=False, unseen=False, parity_per_source=3)
+                         limit_per_group=3, unseen=False, parity_per_source=3)
     res = run(cfg, log=lambda m: None)
     out = tmp_path / "out"
     assert _digest(MODELS) == before  # never overwrites the committed artifacts
