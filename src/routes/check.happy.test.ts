@@ -20,7 +20,7 @@ describe("POST /v1/check (happy paths)", () => {
   it("answers the full verdict shape", async () => {
     const body = await check(fixture("rice-bacterial.jpg"));
     expect(Object.keys(body).sort()).toEqual(
-      ["confidence", "message", "model", "normal", "profile", "reference", "score", "threshold", "timings", "verdict"].sort(),
+      ["confidence", "message", "model", "normal", "profile", "quality", "reference", "score", "threshold", "timings", "verdict"].sort(),
     );
     expect(body.profile).toBe(profile);
     expect(body.reference).toEqual({ version, createdAt: riceReference().createdAt });
@@ -33,6 +33,7 @@ describe("POST /v1/check (happy paths)", () => {
     expect(body.confidence).toBeGreaterThanOrEqual(0.5);
     expect(body.confidence).toBeLessThanOrEqual(1);
     expect(body.message).toMatch(/rice leaf/);
+    expect(body.quality).toEqual({ ok: true, issues: [] });
     for (const k of ["decodeMs", "preprocessMs", "inferenceMs", "totalMs"]) expect(typeof body.timings[k]).toBe("number");
   });
 
@@ -84,6 +85,18 @@ describe("POST /v1/check (happy paths)", () => {
     expect(pinned.reference.version).toBe(other);
     expect(pinned.threshold).toBe(-1);
     expect(pinned.verdict).toBe("normal"); // every cosine is >= -1
+  });
+
+  it("keeps the verdict of a crop photo with a quality issue, and says how to retake it", async () => {
+    // Threshold -1: every photo passes, so only the quality part of the answer is under test.
+    const lenient = uniqueProfile("lenient");
+    await upload(app, riceReference({ profile: lenient, threshold: { ...riceReference().threshold, value: -1 } }));
+    const dark = await check(fixture("variants/rice-brownspot-dark.jpg"), `profile=${lenient}`);
+    expect(dark).toMatchObject({ verdict: "normal", quality: { ok: false, issues: ["dark"] } });
+    expect(dark.message).toBe("This looks like a rice leaf. Too dark: retake in daylight.");
+    const blurred = await check(fixture("variants/rice-brownspot-blur.jpg"));
+    expect(blurred.quality.issues).toEqual(["blurry"]);
+    expect(blurred.message).toMatch(/Blurred: hold the phone still/);
   });
 
   it("answers 20 concurrent checks in one isolate, each as it would alone", async () => {

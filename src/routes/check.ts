@@ -2,10 +2,10 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
 import { requireApiKey } from "../http/auth";
 import { limitBody, MAX_IMAGE_REQUEST_BYTES, readImageBody } from "../http/body";
-import { imageToTensor } from "../image";
+import { imageToTensor, qualityHint } from "../image";
 import { ProfileSchema, VersionSchema } from "../references/schema";
-import { scoreEmbedding, verdictMessage } from "../scoring";
-import { API_KEY_SECURITY, errorResponse } from "./schemas";
+import { scoreEmbedding, verdictMessage, withHint } from "../scoring";
+import { API_KEY_SECURITY, QualitySchema, errorResponse } from "./schemas";
 
 export const CheckQuerySchema = z.object({
   profile: ProfileSchema.optional().openapi({ description: "crop profile; default from DEFAULT_PROFILE", example: "rice" }),
@@ -22,6 +22,7 @@ export const CheckResponseSchema = z
     profile: z.string(),
     reference: z.object({ version: z.string(), createdAt: z.string() }),
     model: z.object({ id: z.string(), sha256: z.string() }),
+    quality: QualitySchema,
     message: z.string().openapi({ example: "This looks like a rice leaf." }),
     timings: z
       .object({ decodeMs: z.number(), preprocessMs: z.number(), inferenceMs: z.number(), totalMs: z.number() })
@@ -81,7 +82,7 @@ export function registerCheck(app: OpenAPIHono<AppEnv>) {
     // Cheap lookups first: an unknown profile costs no decoding.
     const stored = await c.var.store.resolve(profile, version, { knownProfile: profile === c.env.DEFAULT_PROFILE });
     const { manifest, getEmbedder } = c.var.deps;
-    const { tensor, timings } = imageToTensor(bytes, manifest.preprocessing);
+    const { tensor, timings, quality } = imageToTensor(bytes, manifest.preprocessing);
     const embedder = await getEmbedder();
     const t0 = performance.now();
     const embedding = await embedder.embed(tensor);
@@ -94,7 +95,9 @@ export function registerCheck(app: OpenAPIHono<AppEnv>) {
         profile,
         reference: { version: stored.version, createdAt: reference.createdAt },
         model: { id: manifest.model.id, sha256: manifest.model.sha256 },
-        message: verdictMessage(result, reference.displayName),
+        quality,
+        // A crop photo with a quality issue still passes; the hint says how to take a better one.
+        message: withHint(verdictMessage(result, reference.displayName), qualityHint(quality.issues)),
         timings: { ...timings, inferenceMs, totalMs: performance.now() - start },
       },
       200,

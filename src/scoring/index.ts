@@ -1,3 +1,3 @@
 export { cosine, l2Normalize, norm } from "./cosine";
-export { verdictMessage, BORDERLINE_CONFIDENCE } from "./message";
+export { verdictMessage, withHint, BORDERLINE_CONFIDENCE } from "./message";
 export { confidence, scoreEmbedding, DEFAULT_SPREAD, type Score, type ScoringReference, type Verdict } from "./verdict";

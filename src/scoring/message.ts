@@ -19,3 +19,8 @@ export function verdictMessage(result: Pick<Score, "normal" | "confidence">, dis
 function withArticle(name: string): string {
   return /^[aeiou]/i.test(name) ? `an ${name}` : `a ${name}`;
 }
+
+/** The verdict line followed by how to retake the photo, when its quality has issues. */
+export function withHint(message: string, hint: string): string {
+  return hint ? `${message} ${hint}` : message;
+}
