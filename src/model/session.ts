@@ -7,7 +7,11 @@ import { sha256Hex } from "./sha256";
 export interface Embedder {
   readonly manifest: Manifest;
   embed(tensor: Float32Array): Promise<Float32Array>;
+  /** One inference, every float32 output of the model by name (e.g. `embedding`, and `features` where the model has it). */
+  run(tensor: Float32Array): Promise<ModelOutputs>;
 }
+
+export type ModelOutputs = Readonly<Record<string, Float32Array>>;
 
 export interface EmbedderOptions {
   /**
@@ -52,26 +56,31 @@ export async function createEmbedder(
 
   // ORT's wasm session runs one inference at a time; chain runs so concurrent requests queue.
   let queue: Promise<unknown> = Promise.resolve();
+  const run = (tensor: Float32Array): Promise<ModelOutputs> => {
+    if (tensor.length !== size) {
+      return Promise.reject(new Error(`tensor has ${tensor.length} values, model wants ${size}`));
+    }
+    const done = queue.then(async () => {
+      const feeds = { [input.name]: new ort.Tensor("float32", tensor, [1, channels, height, width]) };
+      const result = await session.run(feeds);
+      const outputs: Record<string, Float32Array> = {};
+      for (const [name, out] of Object.entries(result)) {
+        // Copy out of ORT's tensor so nothing aliases wasm memory after dispose.
+        if (out.data instanceof Float32Array) outputs[name] = new Float32Array(out.data);
+        out.dispose();
+      }
+      const embedding = outputs[output.name];
+      if (!embedding || embedding.length !== dimension) {
+        throw new Error(`model output ${output.name} is not a float32[${dimension}]`);
+      }
+      return outputs;
+    });
+    queue = done.catch(() => undefined);
+    return done;
+  };
   return {
     manifest,
-    embed(tensor) {
-      if (tensor.length !== size) {
-        return Promise.reject(new Error(`tensor has ${tensor.length} values, model wants ${size}`));
-      }
-      const run = queue.then(async () => {
-        const feeds = { [input.name]: new ort.Tensor("float32", tensor, [1, channels, height, width]) };
-        const result = await session.run(feeds);
-        const out = result[output.name];
-        if (!out || !(out.data instanceof Float32Array) || out.data.length !== dimension) {
-          throw new Error(`model output ${output.name} is not a float32[${dimension}]`);
-        }
-        // Copy out of ORT's tensor so nothing aliases wasm memory after dispose.
-        const embedding = new Float32Array(out.data);
-        out.dispose();
-        return embedding;
-      });
-      queue = run.catch(() => undefined);
-      return run;
-    },
+    run,
+    embed: async (tensor) => (await run(tensor))[output.name]!,
   };
 }
