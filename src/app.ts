@@ -9,6 +9,7 @@ import { createReferenceStore } from "./references/store";
 import { registerCheck } from "./routes/check";
 import { registerCurrentPut } from "./routes/current-put";
 import { registerHealth } from "./routes/health";
+import { registerIdentify } from "./routes/identify";
 import { registerProfilesList } from "./routes/profiles-list";
 import { registerVersionCreate } from "./routes/version-create";
 import { registerVersionGet } from "./routes/version-get";
@@ -70,6 +71,7 @@ export function createApp(deps: AppDeps) {
 
   registerHealth(app);
   registerCheck(app);
+  registerIdentify(app);
   registerProfilesList(app);
   registerVersionsList(app);
   registerVersionGet(app);

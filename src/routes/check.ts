@@ -2,9 +2,10 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
 import { requireApiKey } from "../http/auth";
 import { limitBody, MAX_IMAGE_REQUEST_BYTES, readImageBody } from "../http/body";
-import { imageToTensor, qualityHint } from "../image";
+import { qualityHint } from "../image";
 import { ProfileSchema, VersionSchema } from "../references/schema";
-import { scoreEmbedding, verdictMessage, withHint } from "../scoring";
+import { outputFor, scoreEmbedding, verdictMessage, withHint } from "../scoring";
+import { analyzePhoto, photoErrorResponses, photoRequestBody } from "./photo";
 import { API_KEY_SECURITY, QualitySchema, errorResponse } from "./schemas";
 
 export const CheckQuerySchema = z.object({
@@ -30,9 +31,6 @@ export const CheckResponseSchema = z
   })
   .openapi("CheckResult");
 
-// The body is parsed by hand (readImageBody) so its size is bounded while reading; the schemas here only
-// document it and are plain OpenAPI objects on purpose, which keeps zod-openapi from reading it first.
-const binary = { type: "string", format: "binary" } as const;
 export const checkRoute = createRoute({
   method: "post",
   path: "/v1/check",
@@ -41,32 +39,19 @@ export const checkRoute = createRoute({
   middleware: [requireApiKey, limitBody(MAX_IMAGE_REQUEST_BYTES)] as const,
   request: {
     query: CheckQuerySchema,
-    body: {
-      required: true,
-      description: "A JPEG: raw, as the one file part of a multipart form, or base64 in JSON. The format is sniffed from the bytes.",
-      content: {
-        "image/jpeg": { schema: binary },
-        "application/octet-stream": { schema: binary },
-        "multipart/form-data": { schema: { type: "object", additionalProperties: binary } },
-        "application/json": { schema: { type: "object", required: ["image"], properties: { image: { type: "string", contentEncoding: "base64" } } } },
-      } as never,
-    },
+    body: photoRequestBody,
   },
   responses: {
     200: { description: "The verdict", content: { "application/json": { schema: CheckResponseSchema } } },
-    400: errorResponse("Empty body, malformed multipart/JSON/base64, or invalid query"),
-    401: errorResponse("API_KEYS is set and X-API-Key is missing or wrong"),
+    ...photoErrorResponses,
     404: errorResponse("Unknown profile or version"),
     409: errorResponse("The pinned version was made for another model"),
-    413: errorResponse("Body, file or declared pixel count too large"),
-    415: errorResponse("Not a JPEG (HEIC, PNG, WebP, GIF, ...)"),
-    422: errorResponse("A JPEG that cannot be decoded"),
     503: errorResponse("No active reference for the profile yet, or it was made for another model"),
   },
 });
 
 /** DEFAULT_PROFILE comes from wrangler.toml; a bad value is a deployment bug (500, logged), not the client's. */
-function defaultProfile(env: Env): string {
+export function defaultProfile(env: Env): string {
   const parsed = ProfileSchema.safeParse(env.DEFAULT_PROFILE);
   if (!parsed.success) throw new Error(`DEFAULT_PROFILE ${JSON.stringify(env.DEFAULT_PROFILE)} is not a valid profile name`);
   return parsed.data;
@@ -81,14 +66,10 @@ export function registerCheck(app: OpenAPIHono<AppEnv>) {
     const bytes = await readImageBody(c.req.raw);
     // Cheap lookups first: an unknown profile costs no decoding.
     const stored = await c.var.store.resolve(profile, version, { knownProfile: profile === c.env.DEFAULT_PROFILE });
-    const { manifest, getEmbedder } = c.var.deps;
-    const { tensor, timings, quality } = imageToTensor(bytes, manifest.preprocessing);
-    const embedder = await getEmbedder();
-    const t0 = performance.now();
-    const embedding = await embedder.embed(tensor);
-    const inferenceMs = performance.now() - t0;
+    const { manifest } = c.var.deps;
+    const { outputs, quality, timings } = await analyzePhoto(bytes, c.var.deps);
     const { reference } = stored;
-    const result = scoreEmbedding(embedding, reference);
+    const result = scoreEmbedding(outputFor(outputs, reference, profile), reference);
     return c.json(
       {
         ...result,
@@ -98,7 +79,7 @@ export function registerCheck(app: OpenAPIHono<AppEnv>) {
         quality,
         // A crop photo with a quality issue still passes; the hint says how to take a better one.
         message: withHint(verdictMessage(result, reference.displayName), qualityHint(quality.issues)),
-        timings: { ...timings, inferenceMs, totalMs: performance.now() - start },
+        timings: { ...timings, totalMs: performance.now() - start },
       },
       200,
     );
