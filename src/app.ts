@@ -86,6 +86,13 @@ export function createApp(deps: AppDeps) {
       version: "0.1.0",
       description: "Is this really a photo of the crop? Scores a JPEG against a crop's reference embedding.",
     },
+    // Every operation has an operationId and one of these tags, so generated clients get real names.
+    tags: [
+      { name: "photos", description: "Score a photo: is it the crop, and which crop is it" },
+      { name: "references", description: "Read the crop profiles and their versioned references" },
+      { name: "admin", description: "Store and activate references (ADMIN_TOKEN)" },
+      { name: "service", description: "Liveness" },
+    ],
   });
 
   return app;

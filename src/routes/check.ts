@@ -34,6 +34,8 @@ export const CheckResponseSchema = z
 export const checkRoute = createRoute({
   method: "post",
   path: "/v1/check",
+  operationId: "checkPhoto",
+  tags: ["photos"],
   summary: "Is this photo really the crop? Scores a JPEG against the profile's reference",
   security: API_KEY_SECURITY,
   middleware: [requireApiKey, limitBody(MAX_IMAGE_REQUEST_BYTES)] as const,

@@ -55,6 +55,8 @@ export const IdentifyResponseSchema = z
 export const identifyRoute = createRoute({
   method: "post",
   path: "/v1/identify",
+  operationId: "identifyPhoto",
+  tags: ["photos"],
   summary: "Which crop is this? Scores a JPEG against every active profile and ranks them",
   security: API_KEY_SECURITY,
   middleware: [requireApiKey, limitBody(MAX_IMAGE_REQUEST_BYTES)] as const,
