@@ -79,11 +79,14 @@ export interface CheckOptions {
 /** Posts one JPEG to `/v1/check`. Photo-level refusals (400/413/415/422) throw RejectedPhoto; the rest CliError. */
 export async function checkRemote(bytes: Uint8Array<ArrayBuffer>, options: CheckOptions): Promise<CheckResponse> {
   const { base, api } = client(options.url, options.apiKey ? { "x-api-key": options.apiKey } : {});
-  // The JSON body (base64) is the one whose type the document states exactly; the worker sniffs the bytes either way.
   const { data, error, response } = await reach(base, () =>
     api.POST("/v1/check", {
       params: { query: options.profile ? { profile: options.profile } : {} },
-      body: { image: Buffer.from(bytes).toString("base64") },
+      // The raw JPEG (no base64 inflation). openapi-typescript types `format: binary` as string; the
+      // serializer hands the bytes to fetch unchanged.
+      body: bytes as unknown as string,
+      bodySerializer: (b: unknown) => b as BodyInit,
+      headers: { "content-type": "image/jpeg" },
     }),
   );
   if (!response.ok) {
