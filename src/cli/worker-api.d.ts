@@ -154,6 +154,11 @@ export interface components {
                 sha256: string;
             };
             quality: components["schemas"]["Quality"];
+            /** @description for a refused photo clearly nearer to one of the reference's lookalikes (weeds, another crop…) than to the crop: which; else null */
+            lookalike: {
+                label: string;
+                similarity: number;
+            } | null;
             /** @example This looks like a rice leaf. */
             message: string;
             /** @description server-side milliseconds; coarse on deployed Workers, whose clock only advances on I/O */
@@ -288,6 +293,10 @@ export interface components {
             centroid: number[];
             /** @default [] */
             prototypes: number[][];
+            lookalikes?: {
+                label: string;
+                vector: number[];
+            }[];
             threshold: {
                 value: number;
                 /** @enum {string} */

@@ -1,4 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_PREPROCESSING, imageToTensor } from "../image";
+import { getEmbedder } from "../model/bundled";
+import { l2Normalize } from "../scoring";
 import { call, fixture, jpeg, makeApp, manifest, riceReference, uniqueProfile, upload } from "../../test/worker/harness";
 
 const app = makeApp();
@@ -20,7 +23,7 @@ describe("POST /v1/check (happy paths)", () => {
   it("answers the full verdict shape", async () => {
     const body = await check(fixture("rice-bacterial.jpg"));
     expect(Object.keys(body).sort()).toEqual(
-      ["confidence", "message", "model", "normal", "profile", "quality", "reference", "score", "threshold", "timings", "verdict"].sort(),
+      ["confidence", "lookalike", "message", "model", "normal", "profile", "quality", "reference", "score", "threshold", "timings", "verdict"].sort(),
     );
     expect(body.profile).toBe(profile);
     expect(body.reference).toEqual({ version, createdAt: riceReference().createdAt });
@@ -34,6 +37,7 @@ describe("POST /v1/check (happy paths)", () => {
     expect(body.confidence).toBeLessThanOrEqual(1);
     expect(body.message).toMatch(/rice leaf/);
     expect(body.quality).toEqual({ ok: true, issues: [] });
+    expect(body.lookalike).toBeNull(); // the committed reference has no lookalikes
     for (const k of ["decodeMs", "preprocessMs", "inferenceMs", "totalMs"]) expect(typeof body.timings[k]).toBe("number");
   });
 
@@ -97,6 +101,37 @@ describe("POST /v1/check (happy paths)", () => {
     const blurred = await check(fixture("variants/rice-brownspot-blur.jpg"));
     expect(blurred.quality.issues).toEqual(["blurry"]);
     expect(blurred.message).toMatch(/Blurred: hold the phone still/);
+  });
+
+  it("names a lookalike the refused photo is clearly nearer to, and never for a photo that passes", async () => {
+    // Lookalikes centred on two photos' own embeddings: each of those photos is as near to its lookalike as can be.
+    const embedder = await getEmbedder();
+    const vectorOf = async (name: string) => Array.from(l2Normalize(await embedder.embed(imageToTensor(fixture(name), DEFAULT_PREPROCESSING).tensor)));
+    const withLookalikes = uniqueProfile("lookalikes");
+    await upload(
+      app,
+      riceReference({
+        profile: withLookalikes,
+        lookalikes: [
+          { label: "a cat", vector: await vectorOf("chelsea.jpg") },
+          { label: "a coffee cup", vector: await vectorOf("coffee.jpg") },
+        ],
+      }),
+    );
+    const cat = await check(fixture("chelsea.jpg"), `profile=${withLookalikes}`);
+    expect(cat.verdict).toBe("anomaly");
+    expect(cat.lookalike.label).toBe("a cat");
+    expect(cat.lookalike.similarity).toBeGreaterThan(0.999);
+    expect(cat.message).toBe("This looks more like a cat than a rice leaf. Retake the photo of the rice leaf, close up and in good light.");
+    const cup = await check(fixture("coffee.jpg"), `profile=${withLookalikes}`);
+    expect(cup.lookalike.label).toBe("a coffee cup");
+    const rice = await check(fixture("rice-brownspot.jpg"), `profile=${withLookalikes}`);
+    expect(rice.verdict).toBe("normal");
+    expect(rice.lookalike).toBeNull();
+    // The same refused photo against the reference without lookalikes: the plain message.
+    const plain = await check(fixture("chelsea.jpg"));
+    expect(plain.lookalike).toBeNull();
+    expect(plain.message).toMatch(/doesn't look like a rice leaf/);
   });
 
   it("answers 20 concurrent checks in one isolate, each as it would alone", async () => {

@@ -4,7 +4,7 @@ import { requireApiKey } from "../http/auth";
 import { limitBody, MAX_IMAGE_REQUEST_BYTES, readImageBody } from "../http/body";
 import { qualityHint } from "../image";
 import { ProfileSchema, VersionSchema } from "../references/schema";
-import { outputFor, scoreEmbedding, verdictMessage, withHint } from "../scoring";
+import { lookalikeMessage, nearestLookalike, outputFor, scoreEmbedding, verdictMessage, withHint } from "../scoring";
 import { analyzePhoto, photoErrorResponses, photoRequestBody } from "./photo";
 import { API_KEY_SECURITY, QualitySchema, errorResponse } from "./schemas";
 
@@ -24,6 +24,10 @@ export const CheckResponseSchema = z
     reference: z.object({ version: z.string(), createdAt: z.string() }),
     model: z.object({ id: z.string(), sha256: z.string() }),
     quality: QualitySchema,
+    lookalike: z
+      .object({ label: z.string(), similarity: z.number() })
+      .nullable()
+      .openapi({ description: "for a refused photo clearly nearer to one of the reference's lookalikes (weeds, another crop…) than to the crop: which; else null" }),
     message: z.string().openapi({ example: "This looks like a rice leaf." }),
     timings: z
       .object({ decodeMs: z.number(), preprocessMs: z.number(), inferenceMs: z.number(), totalMs: z.number() })
@@ -71,7 +75,10 @@ export function registerCheck(app: OpenAPIHono<AppEnv>) {
     const { manifest } = c.var.deps;
     const { outputs, quality, timings } = await analyzePhoto(bytes, c.var.deps);
     const { reference } = stored;
-    const result = scoreEmbedding(outputFor(outputs, reference, profile), reference);
+    const vector = outputFor(outputs, reference, profile);
+    const result = scoreEmbedding(vector, reference);
+    const lookalike = nearestLookalike(vector, reference, result);
+    const verdict = lookalike ? lookalikeMessage(lookalike.label, reference.displayName) : verdictMessage(result, reference.displayName);
     return c.json(
       {
         ...result,
@@ -79,8 +86,9 @@ export function registerCheck(app: OpenAPIHono<AppEnv>) {
         reference: { version: stored.version, createdAt: reference.createdAt },
         model: { id: manifest.model.id, sha256: manifest.model.sha256 },
         quality,
+        lookalike,
         // A crop photo with a quality issue still passes; the hint says how to take a better one.
-        message: withHint(verdictMessage(result, reference.displayName), qualityHint(quality.issues)),
+        message: withHint(verdict, qualityHint(quality.issues)),
         timings: { ...timings, totalMs: performance.now() - start },
       },
       200,

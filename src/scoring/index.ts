@@ -1,4 +1,5 @@
 export { cosine, l2Normalize, norm } from "./cosine";
-export { verdictMessage, withHint, BORDERLINE_CONFIDENCE } from "./message";
+export { lookalikeMessage, verdictMessage, withHint, BORDERLINE_CONFIDENCE } from "./message";
 export { confidence, scoreEmbedding, DEFAULT_SPREAD, type Score, type ScoringReference, type Verdict } from "./verdict";
 export { DEFAULT_OUTPUT, outputFor, referenceOutput } from "./outputs";
+export { LOOKALIKE_MARGIN, nearestLookalike, type LookalikeMatch } from "./lookalike";
