@@ -13,10 +13,10 @@ describe("photo quality", () => {
 
   // Degraded copies of rice-brownspot.jpg (test/fixtures/images/README.md): the ones the calibration uses.
   it.each([
-    ["variants/rice-brownspot-dark.jpg", ["dark"]],
-    ["variants/rice-brownspot-bright.jpg", ["overexposed"]],
-    ["variants/rice-brownspot-blur.jpg", ["blurry"]],
-    ["variants/rice-brownspot-96.jpg", ["low_resolution"]],
+    ["quality/rice-brownspot-dark.jpg", ["dark"]],
+    ["quality/rice-brownspot-bright.jpg", ["overexposed"]],
+    ["quality/rice-brownspot-blur.jpg", ["blurry"]],
+    ["quality/rice-brownspot-96.jpg", ["low_resolution"]],
   ])("%s is flagged %j", (name, issues) => {
     expect(quality(name)).toEqual({ ok: false, issues });
   });

@@ -95,10 +95,10 @@ describe("POST /v1/check (happy paths)", () => {
     // Threshold -1: every photo passes, so only the quality part of the answer is under test.
     const lenient = uniqueProfile("lenient");
     await upload(app, riceReference({ profile: lenient, threshold: { ...riceReference().threshold, value: -1 } }));
-    const dark = await check(fixture("variants/rice-brownspot-dark.jpg"), `profile=${lenient}`);
+    const dark = await check(fixture("quality/rice-brownspot-dark.jpg"), `profile=${lenient}`);
     expect(dark).toMatchObject({ verdict: "normal", quality: { ok: false, issues: ["dark"] } });
     expect(dark.message).toBe("This looks like a rice leaf. Too dark: retake in daylight.");
-    const blurred = await check(fixture("variants/rice-brownspot-blur.jpg"));
+    const blurred = await check(fixture("quality/rice-brownspot-blur.jpg"));
     expect(blurred.quality.issues).toEqual(["blurry"]);
     expect(blurred.message).toMatch(/Blurred: hold the phone still/);
   });

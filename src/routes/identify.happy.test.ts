@@ -97,7 +97,7 @@ describe("POST /v1/identify (happy paths)", () => {
   });
 
   it("reports quality and adds its hint", async () => {
-    const body = await identify(fixture("variants/rice-brownspot-dark.jpg"), `profiles=${rice}`);
+    const body = await identify(fixture("quality/rice-brownspot-dark.jpg"), `profiles=${rice}`);
     expect(body.quality).toEqual({ ok: false, issues: ["dark"] });
     expect(body.message).toMatch(/Too dark: retake in daylight\.$/);
   });

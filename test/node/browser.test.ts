@@ -186,7 +186,7 @@ describe("the web page in headless Chromium against npm start", () => {
     }
     shown.set("desktop/large", await check("desktop", large, "large"));
     shown.set("desktop/crop", await check("desktop", join(FIXTURES, "rice-brownspot.jpg"), "crop", { crop: SECOND_CROP }));
-    shown.set("phone/dark", await check("phone", join(FIXTURES, "variants/rice-brownspot-dark.jpg"), "dark"));
+    shown.set("phone/dark", await check("phone", join(FIXTURES, "quality/rice-brownspot-dark.jpg"), "dark"));
     shown.set("desktop/heic", await check("desktop", join(FIXTURES, "variants/tiny.heic"), "heic"));
     // No screenshot: the page would show the photo, whose licence forbids redistributing it.
     if (!noPhonePhoto) shown.set("phone/iphone", await check("phone", PHONE_PHOTO, "iphone-8mp", { screenshot: false }));
