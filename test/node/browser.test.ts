@@ -7,6 +7,8 @@ import jpeg from "jpeg-js";
 import { type Browser, type BrowserContextOptions, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import rawManifest from "../../models/manifest.json";
+import { loadNodeEmbedder } from "../../src/cli/model";
+import { imageToTensor } from "../../src/image";
 import { type LocalWorker, startLocalWorker } from "./npm-start";
 
 const REPO = new URL("../../", import.meta.url).pathname;
@@ -32,8 +34,9 @@ const DATA = process.env.CROPGATE_DATA ?? join(REPO, "../shared/data");
 const PHONE_PHOTO = join(DATA, "phone-photos/IMG_3438.JPG");
 const noPhonePhoto = existsSync(PHONE_PHOTO) ? undefined : `${PHONE_PHOTO} not found (shared data set absent; set CROPGATE_DATA)`;
 
-/** The profile the picker test adds through the admin API (idempotent: each run adds one more version). */
+/** The profiles the tests add through the admin API (idempotent: each run adds one more version). */
 const SECOND_CROP = "browser-test-crop";
+const LOOKALIKE_CROP = "browser-test-lookalike";
 
 const VIEWPORTS: Record<string, BrowserContextOptions> = {
   desktop: { viewport: { width: 1280, height: 900 } },
@@ -51,6 +54,7 @@ type Shown = {
   error?: string;
   quality?: string;
   hint?: string;
+  lookalike?: string;
   /** The /v1/check URL the page posted to. */
   requestUrl?: string;
   /** The crop picker's options and, after a reload, the value it remembered. */
@@ -141,6 +145,7 @@ async function check(viewport: string, file: string, label: string, { screenshot
       out.message = (await page.textContent("#message")) ?? undefined;
       out.quality = (await page.textContent("#quality")) ?? undefined;
       out.hint = (await page.isVisible("#hint")) ? ((await page.textContent("#hint")) ?? undefined) : undefined;
+      out.lookalike = (await page.isVisible("#lookalike")) ? ((await page.textContent("#lookalike")) ?? undefined) : undefined;
     } else {
       out.error = (await page.textContent("#error-message")) ?? undefined;
     }
@@ -172,12 +177,21 @@ describe("the web page in headless Chromium against npm start", () => {
     // A second crop profile (the rice reference under another name) for the picker; the local KV keeps it.
     const token = /^ADMIN_TOKEN=(.+)$/m.exec(readFileSync(join(REPO, ".dev.vars"), "utf8"))?.[1];
     const reference = JSON.parse(readFileSync(join(REPO, "models/references/rice.json"), "utf8"));
-    const up = await fetch(`${base}/v1/profiles/${SECOND_CROP}/versions?activate=true`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ ...reference, profile: SECOND_CROP, displayName: "paddy rice" }),
-    });
-    expect(up.status, await up.text()).toBe(201);
+    const store = async (profile: string, changes: object) => {
+      const up = await fetch(`${base}/v1/profiles/${profile}/versions?activate=true`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ ...reference, profile, ...changes }),
+      });
+      expect(up.status, await up.text()).toBe(201);
+    };
+    await store(SECOND_CROP, { displayName: "paddy rice" });
+    // The rice reference plus one lookalike centred on the cat photo's own embedding (CLI embedder).
+    const embedder = await loadNodeEmbedder();
+    const [cat] = await embedder.embedBatch([imageToTensor(readFileSync(join(FIXTURES, "chelsea.jpg")), embedder.preprocessing).tensor]);
+    await embedder.release();
+    const norm = Math.hypot(...cat!);
+    await store(LOOKALIKE_CROP, { lookalikes: [{ label: "a cat", vector: Array.from(cat!, (x) => x / norm) }] });
 
     const large = largeJpeg();
     for (const viewport of Object.keys(VIEWPORTS)) {
@@ -186,6 +200,7 @@ describe("the web page in headless Chromium against npm start", () => {
     }
     shown.set("desktop/large", await check("desktop", large, "large"));
     shown.set("desktop/crop", await check("desktop", join(FIXTURES, "rice-brownspot.jpg"), "crop", { crop: SECOND_CROP }));
+    shown.set("desktop/lookalike", await check("desktop", join(FIXTURES, "chelsea.jpg"), "lookalike", { crop: LOOKALIKE_CROP }));
     shown.set("phone/dark", await check("phone", join(FIXTURES, "quality/rice-brownspot-dark.jpg"), "dark"));
     shown.set("desktop/heic", await check("desktop", join(FIXTURES, "variants/tiny.heic"), "heic"));
     // No screenshot: the page would show the photo, whose licence forbids redistributing it.
@@ -237,6 +252,15 @@ describe("the web page in headless Chromium against npm start", () => {
     expect(new URL(shown.get("desktop/cat")!.requestUrl!).searchParams.get("profile")).toBe("rice");
     expect(shown.get("desktop/cat")!.quality).toBe("ok");
     expect(shown.get("desktop/cat")!.hint).toBeUndefined();
+  });
+
+  it("says what a refused photo looks more like when the reference has lookalikes", (ctx) => {
+    needsChromium(ctx);
+    const s = shown.get("desktop/lookalike")!;
+    expect(s.verdict).toBe("anomaly");
+    expect(s.lookalike).toMatch(/^a cat \(similarity (0\.9\d\d|1\.000)\)$/); // the page re-encodes the photo: near, not always equal
+    expect(s.message).toMatch(/^This looks more like a cat than a rice leaf\./);
+    expect(shown.get("desktop/cat")!.lookalike).toBeUndefined();
   });
 
   it("shows the quality issue and how to retake the photo", (ctx) => {
