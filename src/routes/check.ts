@@ -75,7 +75,7 @@ export function registerCheck(app: OpenAPIHono<AppEnv>) {
     const { manifest } = c.var.deps;
     const { outputs, quality, timings } = await analyzePhoto(bytes, c.var.deps);
     const { reference } = stored;
-    const vector = outputFor(outputs, reference, profile);
+    const vector = outputFor(outputs, reference, profile, manifest.model.output.name);
     const result = scoreEmbedding(vector, reference);
     const lookalike = nearestLookalike(vector, reference, result);
     const verdict = lookalike ? lookalikeMessage(lookalike.label, reference.displayName) : verdictMessage(result, reference.displayName);

@@ -116,7 +116,7 @@ export function registerIdentify(app: OpenAPIHono<AppEnv>) {
       const { reference } = stored;
       let vector: Float32Array;
       try {
-        vector = outputFor(outputs, reference, profile);
+        vector = outputFor(outputs, reference, profile, deps.manifest.model.output.name);
       } catch (err) {
         if (!(err instanceof ApiError)) throw err;
         unavailable.push({ profile, code: err.code, message: err.message });

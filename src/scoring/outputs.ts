@@ -1,23 +1,31 @@
 import { ApiError } from "../errors";
 
-/** The model output a reference is scored in when it names none (every reference before issue 8's `output`). */
+/**
+ * The model output a reference is scored in when it names none (every reference before issue 8's
+ * `output`). Callers that know the model pass its manifest's `model.output.name` (today "embedding").
+ */
 export const DEFAULT_OUTPUT = "embedding";
 
 /**
  * Which model output `reference` scores in: its optional `output` field ("embedding" | "features"),
  * read structurally so this works before and after the reference schema carries the field.
  */
-export function referenceOutput(reference: object): string {
+export function referenceOutput(reference: object, fallback = DEFAULT_OUTPUT): string {
   const output = (reference as { output?: unknown }).output;
-  return typeof output === "string" ? output : DEFAULT_OUTPUT;
+  return typeof output === "string" ? output : fallback;
 }
 
 /**
  * The vector of one inference's outputs that `reference` is scored against. A reference naming an output
  * this model lacks is unusable (a deployment problem, not the client's): 503 like any unusable reference.
  */
-export function outputFor(outputs: Readonly<Record<string, Float32Array>>, reference: object, profile: string): Float32Array {
-  const name = referenceOutput(reference);
+export function outputFor(
+  outputs: Readonly<Record<string, Float32Array>>,
+  reference: object,
+  profile: string,
+  fallback = DEFAULT_OUTPUT,
+): Float32Array {
+  const name = referenceOutput(reference, fallback);
   const vector = outputs[name];
   if (!vector) {
     throw new ApiError(503, "reference_output_missing", `The reference of '${profile}' is scored in the model output '${name}', which this model does not have.`);

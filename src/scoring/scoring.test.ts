@@ -61,6 +61,9 @@ describe("model output per reference", () => {
     expect(referenceOutput({})).toBe("embedding");
     expect(outputFor(outputs, {}, "rice")).toBe(outputs.embedding);
     expect(outputFor(outputs, { output: "features" }, "rice")).toBe(outputs.features);
+    // A model whose primary output has another name: references without `output` use that name.
+    expect(outputFor({ emb: outputs.embedding }, {}, "rice", "emb")).toBe(outputs.embedding);
+    expect(outputFor(outputs, { output: "features" }, "rice", "emb")).toBe(outputs.features);
   });
   it("refuses (503) a reference scored in an output the model does not have", () => {
     expect(() => outputFor({ embedding: outputs.embedding }, { output: "features" }, "rice")).toThrow(
