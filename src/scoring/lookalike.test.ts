@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ReferenceSchema } from "../references/schema";
 import { riceReference } from "../../test/worker/harness";
-import { LOOKALIKE_MARGIN, nearestLookalike } from "./lookalike";
+import { LOOKALIKE_MARGIN, LOOKALIKE_RUNNER_UP_MARGIN, nearestLookalike } from "./lookalike";
 
 const unit = (deg: number) => [Math.cos((deg * Math.PI) / 180), Math.sin((deg * Math.PI) / 180)];
 
@@ -13,6 +13,17 @@ describe("nearestLookalike", () => {
     expect(nearestLookalike(photo, reference, { score: 0.5, normal: false })).toEqual({ label: "weeds", similarity: expect.closeTo(0.9848, 4) });
     expect(nearestLookalike(photo, reference, { score: 0.9848 - LOOKALIKE_MARGIN + 1e-3, normal: false })).toBeNull();
     expect(nearestLookalike(photo, reference, { score: 0.9848 - LOOKALIKE_MARGIN - 1e-3, normal: false })?.label).toBe("weeds");
+  });
+
+  it("names none when the two nearest lookalikes are about as near (closer than the runner-up margin)", () => {
+    const close = { lookalikes: [{ label: "weeds", vector: unit(90) }, { label: "seedlings", vector: unit(100) }] };
+    // Half-way between them: equally near to both.
+    expect(nearestLookalike(unit(95), close, { score: 0, normal: false })).toBeNull();
+    // cos(2°) − cos(8°) ≈ 0.0097 < the margin; a single lookalike has no runner-up.
+    expect(nearestLookalike(unit(92), close, { score: 0, normal: false })).toBeNull();
+    expect(nearestLookalike(unit(92), close, { score: 0, normal: false }, { runnerUpMargin: 0.005 })?.label).toBe("weeds");
+    expect(nearestLookalike(unit(95), { lookalikes: [close.lookalikes[0]!] }, { score: 0, normal: false })?.label).toBe("weeds");
+    expect(LOOKALIKE_RUNNER_UP_MARGIN).toBeGreaterThan(0);
   });
 
   it("is null for a photo that passes, and for a reference without lookalikes", () => {
