@@ -33,8 +33,9 @@ export function stepsMarkdown(): string {
       const closing = mode === 1 || mode === 2 ? open.pop() : undefined;
       const inner = open.at(-1);
       const where = inner ? ` *(inside step ${inner.step}'s ${inner.branch})*` : "";
-      const howTo = closing ? `(Shortcuts adds it together with step ${closing.ifStep}'s If)` : step.howTo;
-      if (mode === 0) open.push({ ifStep: n, step: n, branch: "If" });
+      const opener = closing && steps[closing.ifStep - 1]!.title === "Repeat with Each" ? "Repeat" : "If";
+      const howTo = closing ? `(Shortcuts adds it together with step ${closing.ifStep}'s ${opener})` : step.howTo;
+      if (mode === 0) open.push({ ifStep: n, step: n, branch: step.title === "Repeat with Each" ? "Repeat" : "If" });
       if (mode === 1) open.push({ ifStep: closing!.ifStep, step: n, branch: "Otherwise" });
       return `${n}. **${step.title}**${where} — ${howTo}`;
     })

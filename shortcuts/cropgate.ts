@@ -9,7 +9,9 @@ import {
   action,
   attachment,
   conditionInput,
+  named,
   output,
+  repeatItem,
   shortcutInput,
   text,
   textDictionary,
@@ -22,6 +24,12 @@ export const DEFAULT_URL = "https://cropgate.example.workers.dev";
 export const LONGEST_EDGE = 1024;
 export const JPEG_QUALITY = 0.85;
 export const CHECK_PATH = "/v1/check";
+export const PROFILES_PATH = "/v1/profiles";
+/** The crop profile asked for at import; answering ASK_EACH_TIME instead makes the Shortcut offer the worker's list on every run. */
+export const DEFAULT_CROP = "rice";
+export const ASK_EACH_TIME = "ask";
+/** The named variable that holds the profile sent as ?profile=. */
+export const CROP_VARIABLE = "Crop";
 /** Shown around the URL when the answer is not cropgate's JSON. */
 export const NOT_CROPGATE = ["No verdict: the service at ", " did not answer like cropgate. Check the URL."] as const;
 
@@ -32,6 +40,18 @@ const names = {
   url: "service-url",
   baseUrl: "base-url",
   key: "api-key",
+  cropSetting: "crop-setting",
+  cropBranch: "if-ask",
+  cropIf: "if-ask/start",
+  cropElse: "if-ask/otherwise",
+  cropEnd: "if-ask/end",
+  profiles: "profiles",
+  profileList: "profile-list",
+  repeatGroup: "repeat-profiles",
+  repeatStart: "repeat-profiles/start",
+  profileName: "profile-name",
+  repeatEnd: "repeat-profiles/end",
+  chosen: "chosen-crop",
   resized: "resized-image",
   converted: "converted-image",
   response: "contents-of-url",
@@ -57,6 +77,11 @@ const out = {
   url: output(id.url, "Service URL"),
   baseUrl: output(id.baseUrl, "Base URL"),
   key: output(id.key, "API Key"),
+  cropSetting: output(id.cropSetting, "Crop Setting"),
+  profiles: output(id.profiles, "Profiles"),
+  profileList: output(id.profileList, "Profile List"),
+  repeatResults: output(id.repeatEnd, "Repeat Results"),
+  chosen: output(id.chosen, "Chosen Item"),
   resized: output(id.resized, "Resized Image"),
   converted: output(id.converted, "Converted Image"),
   response: output(id.response, "Contents of URL"),
@@ -94,6 +119,81 @@ export const steps: Step[] = [
     action: action("gettext", { UUID: id.key, CustomOutputName: "API Key", WFTextActionText: "" }),
   },
   {
+    title: "Text",
+    howTo:
+      `Type the crop profile to check against, e.g. \`${DEFAULT_CROP}\`, or \`${ASK_EACH_TIME}\` to pick from the ` +
+      "service's list on every run. Rename its output to **Crop Setting**.",
+    action: action("gettext", { UUID: id.cropSetting, CustomOutputName: "Crop Setting", WFTextActionText: DEFAULT_CROP }),
+  },
+  {
+    title: "If",
+    howTo: `If **Crop Setting** **is** \`${ASK_EACH_TIME}\`.`,
+    action: action("conditional", {
+      UUID: id.cropIf,
+      GroupingIdentifier: id.cropBranch,
+      WFControlFlowMode: 0,
+      WFCondition: 4,
+      WFConditionalActionString: ASK_EACH_TIME,
+      WFInput: conditionInput(out.cropSetting),
+    }),
+  },
+  {
+    title: "Get Contents of URL",
+    howTo: `URL: **Base URL** followed by \`${PROFILES_PATH}\` (method GET). Rename its output to **Profiles**.`,
+    action: action("downloadurl", { UUID: id.profiles, CustomOutputName: "Profiles", WFURL: text(out.baseUrl, PROFILES_PATH), WFHTTPMethod: "GET" }),
+  },
+  {
+    title: "Get Dictionary Value",
+    howTo: "Get **Value** for `profiles` in **Profiles**. Rename its output to **Profile List**.",
+    action: action("getvalueforkey", {
+      UUID: id.profileList,
+      CustomOutputName: "Profile List",
+      WFInput: attachment(out.profiles),
+      WFGetDictionaryValueType: "Value",
+      WFDictionaryKey: "profiles",
+    }),
+  },
+  {
+    title: "Repeat with Each",
+    howTo: "Repeat with each item in **Profile List**.",
+    action: action("repeat.each", { UUID: id.repeatStart, GroupingIdentifier: id.repeatGroup, WFControlFlowMode: 0, WFInput: attachment(out.profileList) }),
+  },
+  {
+    title: "Get Dictionary Value",
+    howTo: "Get **Value** for `profile` in **Repeat Item**.",
+    action: action("getvalueforkey", { UUID: id.profileName, WFInput: attachment(repeatItem), WFGetDictionaryValueType: "Value", WFDictionaryKey: "profile" }),
+  },
+  {
+    title: "End Repeat",
+    howTo: "",
+    action: action("repeat.each", { UUID: id.repeatEnd, GroupingIdentifier: id.repeatGroup, WFControlFlowMode: 2 }),
+  },
+  {
+    title: "Choose from List",
+    howTo: "Choose from **Repeat Results**, prompt `Which crop is in the photo?`.",
+    action: action("choosefromlist", { UUID: id.chosen, WFInput: attachment(out.repeatResults), WFChooseFromListActionPrompt: "Which crop is in the photo?" }),
+  },
+  {
+    title: "Set Variable",
+    howTo: `Set variable **${CROP_VARIABLE}** to **Chosen Item**.`,
+    action: action("setvariable", { WFVariableName: CROP_VARIABLE, WFInput: attachment(out.chosen) }),
+  },
+  {
+    title: "Otherwise",
+    howTo: "",
+    action: action("conditional", { UUID: id.cropElse, GroupingIdentifier: id.cropBranch, WFControlFlowMode: 1 }),
+  },
+  {
+    title: "Set Variable",
+    howTo: `Set variable **${CROP_VARIABLE}** to **Crop Setting**.`,
+    action: action("setvariable", { WFVariableName: CROP_VARIABLE, WFInput: attachment(out.cropSetting) }),
+  },
+  {
+    title: "End If",
+    howTo: "",
+    action: action("conditional", { UUID: id.cropEnd, GroupingIdentifier: id.cropBranch, WFControlFlowMode: 2 }),
+  },
+  {
     title: "Resize Image",
     howTo: `Resize **Shortcut Input** to **Longest Edge** **${LONGEST_EDGE}**.`,
     action: action("image.resize", {
@@ -121,11 +221,11 @@ export const steps: Step[] = [
   {
     title: "Get Contents of URL",
     howTo:
-      `URL: **Base URL** followed by \`${CHECK_PATH}\`. *Show More*: Method **POST**; Headers: add ` +
+      `URL: **Base URL** followed by \`${CHECK_PATH}?profile=\` and the variable **${CROP_VARIABLE}**. *Show More*: Method **POST**; Headers: add ` +
       "`X-API-Key` = **API Key**; Request Body **File**, File: **Converted Image**.",
     action: action("downloadurl", {
       UUID: id.response,
-      WFURL: text(out.baseUrl, CHECK_PATH),
+      WFURL: text(out.baseUrl, `${CHECK_PATH}?profile=`, named(CROP_VARIABLE)),
       WFHTTPMethod: "POST",
       ShowHeaders: true,
       WFHTTPHeaders: textDictionary([["X-API-Key", text(out.key)]]),
@@ -249,6 +349,13 @@ export const importQuestions = [
     ParameterKey: "WFTextActionText",
     Text: "Your cropgate API key (leave empty if the service does not use keys)",
     DefaultValue: "",
+  },
+  {
+    ActionIndex: indexOf(id.cropSetting),
+    Category: "Parameter",
+    ParameterKey: "WFTextActionText",
+    Text: `The crop profile to check photos against (for example ${DEFAULT_CROP}), or "${ASK_EACH_TIME}" to choose from the service's list each time`,
+    DefaultValue: DEFAULT_CROP,
   },
 ];
 

@@ -34,6 +34,10 @@ const TITLE_TO_ID: Record<string, string> = {
   Otherwise: "is.workflow.actions.conditional",
   "End If": "is.workflow.actions.conditional",
   "Show Result": "is.workflow.actions.showresult",
+  "Repeat with Each": "is.workflow.actions.repeat.each",
+  "End Repeat": "is.workflow.actions.repeat.each",
+  "Choose from List": "is.workflow.actions.choosefromlist",
+  "Set Variable": "is.workflow.actions.setvariable",
 };
 
 describe("the committed Shortcut (golden file)", () => {
@@ -83,6 +87,19 @@ describe("the Shortcut's structure", () => {
       "is.workflow.actions.gettext",
       "is.workflow.actions.text.replace",
       "is.workflow.actions.gettext",
+      // the crop: a profile typed at import, or "ask" → the worker's list in a menu
+      "is.workflow.actions.gettext",
+      "is.workflow.actions.conditional",
+      "is.workflow.actions.downloadurl",
+      "is.workflow.actions.getvalueforkey",
+      "is.workflow.actions.repeat.each",
+      "is.workflow.actions.getvalueforkey",
+      "is.workflow.actions.repeat.each",
+      "is.workflow.actions.choosefromlist",
+      "is.workflow.actions.setvariable",
+      "is.workflow.actions.conditional",
+      "is.workflow.actions.setvariable",
+      "is.workflow.actions.conditional",
       "is.workflow.actions.image.resize",
       "is.workflow.actions.image.convert",
       "is.workflow.actions.downloadurl",
@@ -102,9 +119,9 @@ describe("the Shortcut's structure", () => {
     ]);
   });
 
-  it("asks for the service URL and the API key on import, into the two Text actions", () => {
+  it("asks for the service URL, the API key and the crop on import, into the three Text actions", () => {
     const q = wf.WFWorkflowImportQuestions as Params[];
-    expect(q).toHaveLength(2);
+    expect(q).toHaveLength(3);
     for (const question of q) {
       expect(question.Category).toBe("Parameter");
       expect(question.ParameterKey).toBe("WFTextActionText");
@@ -112,10 +129,13 @@ describe("the Shortcut's structure", () => {
     }
     expect(q[0]!.Text).toMatch(/URL/);
     expect(q[1]!.Text).toMatch(/API key/);
-    // The URL answer feeds the request URL, the key answer the X-API-Key header.
-    const download = kinds.indexOf("is.workflow.actions.downloadurl");
+    expect(q[2]!.Text).toMatch(/crop profile.*"ask"/);
+    expect(q[2]!.DefaultValue).toBe("rice");
+    // The URL answer feeds the request URL, the key answer the X-API-Key header, the crop ?profile=.
+    const download = kinds.lastIndexOf("is.workflow.actions.downloadurl");
     const url = params(download).WFURL;
-    expect(url.Value.string).toBe("\uFFFC/v1/check");
+    expect(url.Value.string).toBe("\uFFFC/v1/check?profile=\uFFFC");
+    expect(Object.values(url.Value.attachmentsByRange)[1]).toEqual({ Type: "Variable", VariableName: "Crop" });
     const replace = source(url);
     expect(kinds[replace]).toBe("is.workflow.actions.text.replace");
     expect(params(replace).WFReplaceTextRegularExpression).toBe(true);
@@ -138,14 +158,14 @@ describe("the Shortcut's structure", () => {
     expect(params(convert).WFImageFormat).toBe("JPEG");
     expect(params(convert).WFImagePreserveMetadata).toBe(false);
 
-    const download = kinds.indexOf("is.workflow.actions.downloadurl");
+    const download = kinds.lastIndexOf("is.workflow.actions.downloadurl");
     expect(params(download).WFHTTPMethod).toBe("POST");
     expect(params(download).WFHTTPBodyType).toBe("File");
     expect(source(params(download).WFRequestVariable)).toBe(convert);
   });
 
   it("reads the JSON and shows error.message on an error body, message otherwise", () => {
-    const download = kinds.indexOf("is.workflow.actions.downloadurl");
+    const download = kinds.lastIndexOf("is.workflow.actions.downloadurl");
     const dict = kinds.indexOf("is.workflow.actions.detect.dictionary");
     expect(source(params(dict).WFInput)).toBe(download);
 
@@ -156,7 +176,8 @@ describe("the Shortcut's structure", () => {
       const g = params(i).GroupingIdentifier as string;
       groups.set(g, [...(groups.get(g) ?? []), i]);
     });
-    const blocks = [...groups.values()];
+    // The first If is the crop choice (its own test); the answer's two follow.
+    const blocks = [...groups.values()].slice(1);
     expect(blocks).toHaveLength(2);
     for (const b of blocks) expect(b.map((i) => params(i).WFControlFlowMode)).toEqual([0, 1, 2]);
     const showsBetween = (from: number, to: number) =>
@@ -185,6 +206,25 @@ describe("the Shortcut's structure", () => {
     expect(showsBetween(innerIf, innerElse).map((i) => source(params(i).Text))).toEqual([message]);
     const [fallback] = showsBetween(innerElse, innerEnd);
     expect(params(fallback!).Text.Value.string).toMatch(/did not answer like cropgate/);
+  });
+
+  it("sets the Crop variable to the import answer, or, when it is \"ask\", to the profile picked from GET /v1/profiles", () => {
+    const [ifAt, elseAt, endAt] = actions.flatMap((a, i) => (a.WFWorkflowActionIdentifier.endsWith(".conditional") ? [i] : [])) as [number, number, number];
+    expect(params(ifAt)).toMatchObject({ WFCondition: 4, WFConditionalActionString: "ask", WFControlFlowMode: 0 });
+    const setting = source(params(ifAt).WFInput.Variable);
+    expect(setting).toBe((wf.WFWorkflowImportQuestions as Params[])[2]!.ActionIndex);
+    const list = kinds.indexOf("is.workflow.actions.downloadurl");
+    expect(list).toBeGreaterThan(ifAt);
+    expect(params(list).WFHTTPMethod).toBe("GET");
+    expect(params(list).WFURL.Value.string).toBe("\uFFFC/v1/profiles");
+    const choose = kinds.indexOf("is.workflow.actions.choosefromlist");
+    expect(choose).toBeLessThan(elseAt);
+    const sets = kinds.flatMap((k, i) => (k.endsWith(".setvariable") ? [i] : []));
+    expect(sets.map((i) => params(i).WFVariableName)).toEqual(["Crop", "Crop"]);
+    expect(source(params(sets[0]!).WFInput)).toBe(choose);
+    expect(sets[1]!).toBeGreaterThan(elseAt);
+    expect(sets[1]!).toBeLessThan(endAt);
+    expect(source(params(sets[1]!).WFInput)).toBe(setting);
   });
 
   it("refers only to actions that come earlier", () => {

@@ -32,7 +32,7 @@ describe("simulating the Shortcut", () => {
     expect(seen).toEqual(["resize Longest Edge 1024", "convert JPEG metadata=false"]);
     const [req] = run.requests;
     expect(req!.method).toBe("POST");
-    expect(req!.url).toBe("https://cg.example.dev/v1/check"); // the trailing "/" was trimmed
+    expect(req!.url).toBe("https://cg.example.dev/v1/check?profile=rice"); // the trailing "/" was trimmed; the default crop
     expect(req!.headers.get("x-api-key")).toBe("k-123");
     expect(req!.headers.get("content-type")).toBe("image/jpeg");
     expect(new Uint8Array(await req!.arrayBuffer())).toEqual(jpeg.bytes);
@@ -42,7 +42,7 @@ describe("simulating the Shortcut", () => {
   it("shows error.message when the worker answers with an error body, whatever the status", async () => {
     const run = await runShortcut(wf, jpeg, ["https://cg.example.dev", ""], async () =>
       json(401, { error: { code: "unauthorized", message: "Missing or wrong API key." } }), hooks);
-    expect(run.requests[0]!.url).toBe("https://cg.example.dev/v1/check");
+    expect(run.requests[0]!.url).toBe("https://cg.example.dev/v1/check?profile=rice");
     expect(run.requests[0]!.headers.get("x-api-key")).toBe("");
     expect(run.shown).toEqual(["Missing or wrong API key."]);
   });
@@ -57,12 +57,33 @@ describe("simulating the Shortcut", () => {
 
   it("refuses a workflow whose variable points at a later or unknown action", async () => {
     const broken = structuredClone(wf) as any;
-    const actions = broken.WFWorkflowActions;
+    const actions = broken.WFWorkflowActions as any[];
     // Make Convert Image read from an action that never ran.
-    actions[4].WFWorkflowActionParameters.WFInput.Value.OutputUUID = "00000000-0000-5000-8000-000000000000";
+    const convert = actions.find((a) => a.WFWorkflowActionIdentifier.endsWith(".image.convert"));
+    convert.WFWorkflowActionParameters.WFInput.Value.OutputUUID = "00000000-0000-5000-8000-000000000000";
     await expect(runShortcut(broken, jpeg, ["https://x.dev", ""], async () => json(200, {}), hooks)).rejects.toThrow(
       /has not run before it/,
     );
+  });
+
+  it("with the crop answered \"ask\", lists GET /v1/profiles in a menu and checks against the one picked", async () => {
+    const offered: unknown[] = [];
+    const run = await runShortcut(
+      wf,
+      jpeg,
+      ["https://cg.example.dev", "", "ask"],
+      async (req) =>
+        req.method === "GET"
+          ? json(200, { defaultProfile: "rice", profiles: [{ profile: "rice", displayName: "rice leaf", current: null }, { profile: "maize", displayName: "maize leaf", current: null }] })
+          : json(200, { verdict: "normal", message: "This looks like a maize leaf." }),
+      { ...hooks, choose: (items, prompt) => (offered.push(items, prompt), items[1]) },
+    );
+    expect(run.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
+      "GET https://cg.example.dev/v1/profiles",
+      "POST https://cg.example.dev/v1/check?profile=maize",
+    ]);
+    expect(offered).toEqual([["rice", "maize"], "Which crop is in the photo?"]);
+    expect(run.shown).toEqual(["This looks like a maize leaf."]);
   });
 
   it("writes multipart bodies the way Shortcuts' PKMultipartInputStream does", () => {

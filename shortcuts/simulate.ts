@@ -23,6 +23,8 @@ export type Hooks = {
   resize(file: ShortcutFile, params: Params): ShortcutFile;
   /** Image → image (iOS's Convert Image). */
   convert(file: ShortcutFile, params: Params): ShortcutFile;
+  /** Choose from List: the item the user taps (tests decide). */
+  choose?(items: Value[], prompt: string): Value;
   /** Multipart boundary; Shortcuts uses a fresh globallyUniqueString. */
   boundary?: string;
 };
@@ -39,6 +41,8 @@ const DEFAULT_OUTPUT: Record<string, string> = {
   downloadurl: "Contents of URL",
   "detect.dictionary": "Dictionary",
   getvalueforkey: "Dictionary Value",
+  "repeat.each": "Repeat Results",
+  choosefromlist: "Chosen Item",
 };
 
 const isFile = (v: Value): v is ShortcutFile =>
@@ -64,9 +68,22 @@ export async function runShortcut(
   const outputs = new Map<string, Value>();
   const kinds = new Map<string, Action>();
   const run: Run = { requests: [], answers: [], shown: [] };
+  const variables = new Map<string, Value>();
+  // Repeat with Each: where each open loop started, its items, and what each pass's last action gave.
+  const loops: { start: number; items: Value[]; index: number; results: Value[] }[] = [];
+  let last: Value;
 
   const deref = (ref: Ref): Value => {
     if (ref.Type === "ExtensionInput") return input;
+    if (ref.Type === "Variable") {
+      if (ref.VariableName === "Repeat Item") {
+        const loop = loops.at(-1);
+        if (!loop) throw new Error("Repeat Item used outside Repeat with Each");
+        return loop.items[loop.index];
+      }
+      if (!variables.has(ref.VariableName)) throw new Error(`variable ${ref.VariableName} is read before Set Variable`);
+      return variables.get(ref.VariableName);
+    }
     const source = kinds.get(ref.OutputUUID);
     if (!source) throw new Error(`variable ${ref.OutputName} refers to an action that has not run before it`);
     const kind = source.WFWorkflowActionIdentifier.replace("is.workflow.actions.", "");
@@ -116,7 +133,7 @@ export async function runShortcut(
     const a = actions[pc]!;
     const p = a.WFWorkflowActionParameters;
     const kind = a.WFWorkflowActionIdentifier.replace("is.workflow.actions.", "");
-    let result: Value;
+    let result: Value = undefined;
     switch (kind) {
       case "gettext":
         result = textOf(p.WFTextActionText);
@@ -170,14 +187,59 @@ export async function runShortcut(
           return j;
         };
         if (mode === 0) {
-          if (p.WFCondition !== 100) throw new Error(`condition ${String(p.WFCondition)} is not modelled`);
           const operand = variable((p.WFInput as Params).Variable);
-          if (!hasAnyValue(operand)) pc = next([1, 2]); // to Otherwise (run its body) or End If
+          // 100 "has any value"; 4 "is" (text equality with WFConditionalActionString).
+          let holds: boolean;
+          if (p.WFCondition === 100) holds = hasAnyValue(operand);
+          else if (p.WFCondition === 4) holds = stringify(operand) === (p.WFConditionalActionString as string);
+          else throw new Error(`condition ${String(p.WFCondition)} is not modelled`);
+          if (!holds) pc = next([1, 2]); // to Otherwise (run its body) or End If
         } else if (mode === 1) {
           pc = next([2]); // the If branch ran: skip the Otherwise branch
         }
         break;
       }
+      case "repeat.each": {
+        if (p.WFControlFlowMode === 0) {
+          const list = variable(p.WFInput);
+          const items = Array.isArray(list) ? list : list === undefined ? [] : [list];
+          const group = p.GroupingIdentifier;
+          const end = actions.findIndex((b, j) => j > pc && b.WFWorkflowActionParameters.GroupingIdentifier === group && b.WFWorkflowActionParameters.WFControlFlowMode === 2);
+          if (end < 0) throw new Error(`Repeat at action ${pc} has no End Repeat`);
+          if (items.length === 0) {
+            pc = end; // nothing to repeat: the End Repeat's output is an empty list
+            const e = actions[end]!.WFWorkflowActionParameters;
+            if (typeof e.UUID === "string") {
+              outputs.set(e.UUID, []);
+              kinds.set(e.UUID, actions[end]!);
+            }
+            continue;
+          }
+          loops.push({ start: pc, items, index: 0, results: [] });
+        } else {
+          const loop = loops.at(-1);
+          if (!loop) throw new Error("End Repeat without Repeat");
+          loop.results.push(last);
+          if (++loop.index < loop.items.length) {
+            pc = loop.start; // the body again, with the next Repeat Item
+            continue;
+          }
+          loops.pop();
+          result = loop.results;
+        }
+        break;
+      }
+      case "choosefromlist": {
+        const list = variable(p.WFInput);
+        const items = Array.isArray(list) ? list : [list];
+        if (!hooks.choose) throw new Error("Choose from List needs a choose hook");
+        result = hooks.choose(items, textOf(p.WFChooseFromListActionPrompt));
+        break;
+      }
+      case "setvariable":
+        variables.set(p.WFVariableName as string, variable(p.WFInput));
+        result = variables.get(p.WFVariableName as string);
+        break;
       case "showresult":
         run.shown.push(textOf(p.Text));
         break;
@@ -188,6 +250,7 @@ export async function runShortcut(
       outputs.set(p.UUID, result);
       kinds.set(p.UUID, a);
     }
+    last = result;
   }
   return run;
 }

@@ -19,7 +19,9 @@ export type Action = { WFWorkflowActionIdentifier: string; WFWorkflowActionParam
 /** What a variable token points at: the output of an earlier action, or the Shortcut's input. */
 export type Ref =
   | { Type: "ActionOutput"; OutputUUID: string; OutputName: string }
-  | { Type: "ExtensionInput" };
+  | { Type: "ExtensionInput" }
+  /** A named variable (Set Variable), or a magic one such as "Repeat Item". */
+  | { Type: "Variable"; VariableName: string };
 
 /** The object replacement character that stands for a variable inside a text field. */
 export const TOKEN = "\uFFFC";
@@ -46,6 +48,13 @@ export function output(uuid: string, name: string): Ref {
 }
 
 export const shortcutInput: Ref = { Type: "ExtensionInput" };
+
+export function named(name: string): Ref {
+  return { Type: "Variable", VariableName: name };
+}
+
+/** The current item inside Repeat with Each. */
+export const repeatItem: Ref = named("Repeat Item");
 
 /** A parameter that is exactly one variable (e.g. the image a Resize Image action works on). */
 export function attachment(ref: Ref): Params {

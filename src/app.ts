@@ -9,6 +9,7 @@ import { createReferenceStore } from "./references/store";
 import { registerCheck } from "./routes/check";
 import { registerCurrentPut } from "./routes/current-put";
 import { registerHealth } from "./routes/health";
+import { registerIdentify } from "./routes/identify";
 import { registerProfilesList } from "./routes/profiles-list";
 import { registerVersionCreate } from "./routes/version-create";
 import { registerVersionGet } from "./routes/version-get";
@@ -71,6 +72,7 @@ export function createApp(deps: AppDeps) {
 
   registerHealth(app);
   registerCheck(app);
+  registerIdentify(app);
   registerProfilesList(app);
   registerVersionsList(app);
   registerVersionGet(app);
@@ -85,6 +87,13 @@ export function createApp(deps: AppDeps) {
       version: "0.1.0",
       description: "Is this really a photo of the crop? Scores a JPEG against a crop's reference embedding.",
     },
+    // Every operation has an operationId and one of these tags, so generated clients get real names.
+    tags: [
+      { name: "photos", description: "Score a photo: is it the crop, and which crop is it" },
+      { name: "references", description: "Read the crop profiles and their versioned references" },
+      { name: "admin", description: "Store and activate references (ADMIN_TOKEN)" },
+      { name: "service", description: "Liveness" },
+    ],
   });
 
   return app;

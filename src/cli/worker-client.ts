@@ -1,5 +1,13 @@
+import createClient from "openapi-fetch";
 import { z } from "zod";
 import { CliError, ExitCode } from "./cli-error";
+import type { components, paths } from "./worker-api";
+
+/**
+ * The CLI's `--url` mode talks to the worker through openapi-fetch, typed by src/cli/worker-api.d.ts,
+ * which `npm run api` generates from the worker's own /openapi.json (and `npm test` keeps in sync).
+ * Responses are still validated at run time: the worker at the other end may run another version.
+ */
 
 /** What the CLI reads from `POST /v1/check` (issue 3's API); extra fields are ignored. */
 export const CheckResponseSchema = z.looseObject({
@@ -11,6 +19,7 @@ export const CheckResponseSchema = z.looseObject({
   profile: z.string(),
   message: z.string(),
   reference: z.looseObject({ version: z.string() }).optional(),
+  quality: z.looseObject({ ok: z.boolean(), issues: z.array(z.string()) }).optional(),
 });
 export type CheckResponse = z.infer<typeof CheckResponseSchema>;
 
@@ -39,22 +48,26 @@ function baseUrl(url: string): URL {
   }
 }
 
-async function send(url: URL, init: RequestInit): Promise<Response> {
+function client(url: string, headers: Record<string, string> = {}) {
+  const base = baseUrl(url);
+  // openapi-fetch joins baseUrl and the path as strings: drop a trailing slash, keep a path prefix.
+  return { base, api: createClient<paths>({ baseUrl: base.href.replace(/\/+$/, ""), headers }) };
+}
+
+/** openapi-fetch throws on network failures; the CLI answers them with one line and exit code 4. */
+async function reach<T>(base: URL, request: () => Promise<T>): Promise<T> {
   try {
-    return await fetch(url, init);
+    return await request();
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new CliError(ExitCode.Remote, `cannot reach ${url.origin}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+    throw new CliError(ExitCode.Remote, `cannot reach ${base.origin}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
   }
 }
 
-async function errorOf(res: Response): Promise<{ code: string; message: string }> {
-  const text = await res.text();
-  try {
-    return ErrorBodySchema.parse(JSON.parse(text)).error;
-  } catch {
-    return { code: `http_${res.status}`, message: text.slice(0, 200) || res.statusText };
-  }
+/** The `{ error: { code, message } }` body of a refusal, or a stand-in when the body is not one. */
+function errorOf(body: unknown, res: Response): { code: string; message: string } {
+  const parsed = ErrorBodySchema.safeParse(body);
+  return parsed.success ? parsed.data.error : { code: `http_${res.status}`, message: res.statusText || "no error body" };
 }
 
 export interface CheckOptions {
@@ -65,18 +78,24 @@ export interface CheckOptions {
 
 /** Posts one JPEG to `/v1/check`. Photo-level refusals (400/413/415/422) throw RejectedPhoto; the rest CliError. */
 export async function checkRemote(bytes: Uint8Array<ArrayBuffer>, options: CheckOptions): Promise<CheckResponse> {
-  const url = new URL("v1/check", withSlash(baseUrl(options.url)));
-  if (options.profile) url.searchParams.set("profile", options.profile);
-  const headers: Record<string, string> = { "content-type": "image/jpeg" };
-  if (options.apiKey) headers["x-api-key"] = options.apiKey;
-  const res = await send(url, { method: "POST", headers, body: bytes });
-  if (!res.ok) {
-    const error = await errorOf(res);
-    if ([400, 413, 415, 422].includes(res.status)) throw new RejectedPhoto(res.status, error.code, error.message);
-    throw new CliError(ExitCode.Remote, `${url.origin} answered ${res.status} ${error.code}: ${error.message}`);
+  const { base, api } = client(options.url, options.apiKey ? { "x-api-key": options.apiKey } : {});
+  const { data, error, response } = await reach(base, () =>
+    api.POST("/v1/check", {
+      params: { query: options.profile ? { profile: options.profile } : {} },
+      // The raw JPEG (no base64 inflation). openapi-typescript types `format: binary` as string; the
+      // serializer hands the bytes to fetch unchanged.
+      body: bytes as unknown as string,
+      bodySerializer: (b: unknown) => b as BodyInit,
+      headers: { "content-type": "image/jpeg" },
+    }),
+  );
+  if (!response.ok) {
+    const e = errorOf(error, response);
+    if ([400, 413, 415, 422].includes(response.status)) throw new RejectedPhoto(response.status, e.code, e.message);
+    throw new CliError(ExitCode.Remote, `${base.origin} answered ${response.status} ${e.code}: ${e.message}`);
   }
-  const parsed = CheckResponseSchema.safeParse(await res.json().catch(() => undefined));
-  if (!parsed.success) throw new CliError(ExitCode.Remote, `${url.origin} sent an unexpected /v1/check response`);
+  const parsed = CheckResponseSchema.safeParse(data);
+  if (!parsed.success) throw new CliError(ExitCode.Remote, `${base.origin} sent an unexpected /v1/check response`);
   return parsed.data;
 }
 
@@ -85,22 +104,19 @@ export async function uploadReference(
   reference: { profile: string },
   options: { url: string; token: string },
 ): Promise<{ version: string; body: unknown }> {
-  const url = new URL(`v1/profiles/${encodeURIComponent(reference.profile)}/versions`, withSlash(baseUrl(options.url)));
-  url.searchParams.set("activate", "true");
-  const res = await send(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${options.token}` },
-    body: JSON.stringify(reference),
-  });
-  if (!res.ok) {
-    const error = await errorOf(res);
-    throw new CliError(ExitCode.Remote, `upload refused by ${url.origin}: ${res.status} ${error.code}: ${error.message}`);
+  const { base, api } = client(options.url, { authorization: `Bearer ${options.token}` });
+  const { data, error, response } = await reach(base, () =>
+    api.POST("/v1/profiles/{profile}/versions", {
+      params: { path: { profile: reference.profile }, query: { activate: "true" } },
+      // The CLI's reference is built and validated by src/references/schema.ts, the schema the document publishes.
+      body: reference as components["schemas"]["Reference"],
+    }),
+  );
+  if (!response.ok) {
+    const e = errorOf(error, response);
+    throw new CliError(ExitCode.Remote, `upload refused by ${base.origin}: ${response.status} ${e.code}: ${e.message}`);
   }
-  const body: unknown = await res.json().catch(() => undefined);
-  const created = CreatedSchema.safeParse(body);
-  if (!created.success) throw new CliError(ExitCode.Remote, `${url.origin} stored the reference but sent an unexpected answer`);
-  return { version: created.data.version.version, body };
+  const created = CreatedSchema.safeParse(data);
+  if (!created.success) throw new CliError(ExitCode.Remote, `${base.origin} stored the reference but sent an unexpected answer`);
+  return { version: created.data.version.version, body: data };
 }
-
-// new URL("v1/check", "http://h/prefix") drops "prefix"; keep a path prefix such as a route under a domain.
-const withSlash = (u: URL) => new URL(u.href.endsWith("/") ? u.href : `${u.href}/`);

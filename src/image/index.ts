@@ -5,6 +5,7 @@ import { type ImageLimits, resolveLimits } from "./limits";
 import { applyOrientation } from "./orientation";
 import type { Preprocessing } from "./preprocessing";
 import { chooseScaleDenom, scaledCoeffs } from "./scaling";
+import { assessQuality, type Quality } from "./quality";
 import { requireJpeg } from "./sniff";
 import { rgbToTensor } from "./tensor";
 
@@ -14,6 +15,7 @@ export { sniffImageFormat, type ImageFormat } from "./sniff";
 export { readJpegHeader, type JpegHeader } from "./jpeg-header";
 export { decodeJpeg, type ScaleDenom } from "./jpeg-decoder";
 export { chooseScaleDenom } from "./scaling";
+export { QUALITY_ISSUES, qualityHint, type Quality, type QualityIssue } from "./quality";
 
 export interface ImageInfo {
   format: "jpeg";
@@ -36,6 +38,8 @@ export interface ImageTensor {
   /** 1 × 3 × H × W, NCHW, float32. */
   tensor: Float32Array;
   info: ImageInfo;
+  /** Exposure, sharpness and size issues (src/image/quality.ts), from the same decoded pixels. */
+  quality: Quality;
   timings: { decodeMs: number; preprocessMs: number };
 }
 
@@ -76,9 +80,12 @@ export function imageToTensor(bytes: Uint8Array, preprocessing: Preprocessing, l
   const { width: outW, height: outH } = preprocessing.resize;
   // Full size: Pillow's BOX exactly. Reduced: the same pixel spans, integrated over the reduced image.
   const tensor = rgbToTensor(oriented, preprocessing, denom === 1 ? undefined : scaledCoeffs(header.width, header.height, header.orientation, denom, outW, outH));
+  // The declared size, so a DCT-scaled decode of a big photo is not called low resolution.
+  const quality = assessQuality(oriented, { width: header.width, height: header.height });
   const t2 = performance.now();
   return {
     tensor,
+    quality,
     info: {
       format: "jpeg",
       width: header.width,

@@ -11,9 +11,13 @@ export interface Embedder {
   readonly manifest: Manifest;
   /** All outputs of one run: references that score in different outputs share one inference. */
   embedAll(tensor: Float32Array): Promise<Embeddings>;
+  /** The same as embedAll (the name the routes use). */
+  run(tensor: Float32Array): Promise<ModelOutputs>;
   /** One output (default: the primary one). */
   embed(tensor: Float32Array, output?: string): Promise<Float32Array>;
 }
+
+export type ModelOutputs = Readonly<Record<string, Float32Array>>;
 
 export interface EmbedderOptions {
   /**
@@ -83,6 +87,7 @@ export async function createEmbedder(
   return {
     manifest,
     embedAll,
+    run: embedAll,
     async embed(tensor, name = output.name) {
       if (!(name in dimensions)) throw new Error(`the model has no output ${name}`);
       return (await embedAll(tensor))[name]!;

@@ -35,6 +35,10 @@ export const ScoreStatsSchema = z.object({
   histogram: Histogram,
 });
 
+/** A labelled prototype of what is NOT the crop (weeds, another crop…): named when a refused photo is clearly nearer to it. */
+export const LookalikeSchema = z.object({ label: z.string().min(1).max(60), vector: UnitVector });
+export type Lookalike = z.infer<typeof LookalikeSchema>;
+
 export const ReferenceSchema = z
   .object({
     schema: z.literal("cropgate.reference/v1"),
@@ -52,6 +56,7 @@ export const ReferenceSchema = z
     }),
     centroid: UnitVector,
     prototypes: z.array(UnitVector).max(64).default([]),
+    lookalikes: z.array(LookalikeSchema).max(64).optional(),
     threshold: z.looseObject({
       value: z.number().min(-1).max(1),
       score: z.literal("centroid-cosine"),
@@ -77,6 +82,11 @@ export const ReferenceSchema = z
     ref.prototypes.forEach((p, i) => {
       if (p.length !== dim) {
         ctx.addIssue({ code: "custom", path: ["prototypes", i], message: `has ${p.length} values, model.dimension is ${dim}` });
+      }
+    });
+    ref.lookalikes?.forEach((l, i) => {
+      if (l.vector.length !== dim) {
+        ctx.addIssue({ code: "custom", path: ["lookalikes", i, "vector"], message: `has ${l.vector.length} values, model.dimension is ${dim}` });
       }
     });
   });

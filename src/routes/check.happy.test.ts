@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, fixture, jpeg, makeApp, manifest, riceReference, uniqueProfile, upload } from "../../test/worker/harness";
 import { imageToTensor } from "../image";
 import { getEmbedder } from "../model/bundled";
 import { cosine, l2Normalize } from "../scoring";
+import { call, fixture, jpeg, makeApp, manifest, riceReference, uniqueProfile, upload } from "../../test/worker/harness";
 
 const app = makeApp();
 const profile = uniqueProfile("rice");
@@ -23,7 +23,7 @@ describe("POST /v1/check (happy paths)", () => {
   it("answers the full verdict shape", async () => {
     const body = await check(fixture("rice-bacterial.jpg"));
     expect(Object.keys(body).sort()).toEqual(
-      ["confidence", "message", "model", "normal", "profile", "reference", "score", "threshold", "timings", "verdict"].sort(),
+      ["confidence", "lookalike", "message", "model", "normal", "profile", "quality", "reference", "score", "threshold", "timings", "verdict"].sort(),
     );
     expect(body.profile).toBe(profile);
     expect(body.reference).toEqual({ version, createdAt: riceReference().createdAt });
@@ -36,6 +36,8 @@ describe("POST /v1/check (happy paths)", () => {
     expect(body.confidence).toBeGreaterThanOrEqual(0.5);
     expect(body.confidence).toBeLessThanOrEqual(1);
     expect(body.message).toContain(riceReference().displayName);
+    expect(body.quality).toEqual({ ok: true, issues: [] });
+    expect(body.lookalike).toBeNull(); // a photo that passes never gets one
     for (const k of ["decodeMs", "preprocessMs", "inferenceMs", "totalMs"]) expect(typeof body.timings[k]).toBe("number");
   });
 
@@ -116,6 +118,52 @@ describe("POST /v1/check (happy paths)", () => {
     const all = await embedder.embedAll(tensorOf("chelsea.jpg"));
     expect(Object.keys(all).sort()).toEqual(manifest.model.outputs!.map((o) => o.name).sort());
     expect((await check(fixture("chelsea.jpg"), `profile=${enrolled}`)).score).toBeCloseTo(cosine(all.features!, own), 6);
+  });
+
+  it("keeps the verdict of a crop photo with a quality issue, and says how to retake it", async () => {
+    // Threshold -1: every photo passes, so only the quality part of the answer is under test.
+    const lenient = uniqueProfile("lenient");
+    await upload(app, riceReference({ profile: lenient, threshold: { ...riceReference().threshold, value: -1 } }));
+    const dark = await check(fixture("quality/rice-brownspot-dark.jpg"), `profile=${lenient}`);
+    expect(dark).toMatchObject({ verdict: "normal", quality: { ok: false, issues: ["dark"] } });
+    expect(dark.message).toBe(`This looks like a ${riceReference().displayName}. Too dark: retake in daylight.`);
+    const blurred = await check(fixture("quality/rice-brownspot-blur.jpg"));
+    expect(blurred.quality.issues).toEqual(["blurry"]);
+    expect(blurred.message).toMatch(/Blurred: hold the phone still/);
+  });
+
+  it("names a lookalike the refused photo is clearly nearer to, and never for a photo that passes", async () => {
+    // Lookalikes centred on two photos' own embeddings: each of those photos is as near to its lookalike as can be.
+    const embedder = await getEmbedder();
+    const vectorOf = async (name: string) => Array.from(l2Normalize(await embedder.embed(imageToTensor(fixture(name), manifest.preprocessing).tensor)));
+    const withLookalikes = uniqueProfile("lookalikes");
+    await upload(
+      app,
+      riceReference({
+        profile: withLookalikes,
+        lookalikes: [
+          { label: "a cat", vector: await vectorOf("chelsea.jpg") },
+          { label: "a coffee cup", vector: await vectorOf("coffee.jpg") },
+        ],
+      }),
+    );
+    const cat = await check(fixture("chelsea.jpg"), `profile=${withLookalikes}`);
+    expect(cat.verdict).toBe("anomaly");
+    expect(cat.lookalike.label).toBe("a cat");
+    expect(cat.lookalike.similarity).toBeGreaterThan(0.999);
+    const crop = riceReference().displayName;
+    expect(cat.message).toBe(`This looks more like a cat than a ${crop}. Retake the photo of the ${crop}, close up and in good light.`);
+    const cup = await check(fixture("coffee.jpg"), `profile=${withLookalikes}`);
+    expect(cup.lookalike.label).toBe("a coffee cup");
+    const rice = await check(fixture("rice-brownspot.jpg"), `profile=${withLookalikes}`);
+    expect(rice.verdict).toBe("normal");
+    expect(rice.lookalike).toBeNull();
+    // The same refused photo against a reference without lookalikes: the plain message.
+    const none = uniqueProfile("no-lookalikes");
+    await upload(app, riceReference({ profile: none, lookalikes: [] }));
+    const plain = await check(fixture("chelsea.jpg"), `profile=${none}`);
+    expect(plain.lookalike).toBeNull();
+    expect(plain.message).toContain(`look like a ${crop}`);
   });
 
   it("answers 20 concurrent checks in one isolate, each as it would alone", async () => {

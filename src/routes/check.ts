@@ -2,10 +2,11 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
 import { requireApiKey } from "../http/auth";
 import { limitBody, MAX_IMAGE_REQUEST_BYTES, readImageBody } from "../http/body";
-import { imageToTensor } from "../image";
+import { qualityHint } from "../image";
 import { ProfileSchema, VersionSchema } from "../references/schema";
-import { scoreEmbedding, verdictMessage } from "../scoring";
-import { API_KEY_SECURITY, errorResponse } from "./schemas";
+import { lookalikeMessage, nearestLookalike, outputFor, scoreEmbedding, verdictMessage, withHint } from "../scoring";
+import { analyzePhoto, photoErrorResponses, photoRequestBody } from "./photo";
+import { API_KEY_SECURITY, QualitySchema, errorResponse } from "./schemas";
 
 export const CheckQuerySchema = z.object({
   profile: ProfileSchema.optional().openapi({ description: "crop profile; default from DEFAULT_PROFILE", example: "rice" }),
@@ -22,6 +23,11 @@ export const CheckResponseSchema = z
     profile: z.string(),
     reference: z.object({ version: z.string(), createdAt: z.string() }),
     model: z.object({ id: z.string(), sha256: z.string() }),
+    quality: QualitySchema,
+    lookalike: z
+      .object({ label: z.string(), similarity: z.number() })
+      .nullable()
+      .openapi({ description: "for a refused photo clearly nearer to one of the reference's lookalikes (weeds, another crop…) than to the crop: which; else null" }),
     message: z.string().openapi({ example: "This looks like a rice leaf." }),
     timings: z
       .object({ decodeMs: z.number(), preprocessMs: z.number(), inferenceMs: z.number(), totalMs: z.number() })
@@ -29,43 +35,29 @@ export const CheckResponseSchema = z
   })
   .openapi("CheckResult");
 
-// The body is parsed by hand (readImageBody) so its size is bounded while reading; the schemas here only
-// document it and are plain OpenAPI objects on purpose, which keeps zod-openapi from reading it first.
-const binary = { type: "string", format: "binary" } as const;
 export const checkRoute = createRoute({
   method: "post",
   path: "/v1/check",
+  operationId: "checkPhoto",
+  tags: ["photos"],
   summary: "Is this photo really the crop? Scores a JPEG against the profile's reference",
   security: API_KEY_SECURITY,
   middleware: [requireApiKey, limitBody(MAX_IMAGE_REQUEST_BYTES)] as const,
   request: {
     query: CheckQuerySchema,
-    body: {
-      required: true,
-      description: "A JPEG: raw, as the one file part of a multipart form, or base64 in JSON. The format is sniffed from the bytes.",
-      content: {
-        "image/jpeg": { schema: binary },
-        "application/octet-stream": { schema: binary },
-        "multipart/form-data": { schema: { type: "object", additionalProperties: binary } },
-        "application/json": { schema: { type: "object", required: ["image"], properties: { image: { type: "string", contentEncoding: "base64" } } } },
-      } as never,
-    },
+    body: photoRequestBody,
   },
   responses: {
     200: { description: "The verdict", content: { "application/json": { schema: CheckResponseSchema } } },
-    400: errorResponse("Empty body, malformed multipart/JSON/base64, or invalid query"),
-    401: errorResponse("API_KEYS is set and X-API-Key is missing or wrong"),
+    ...photoErrorResponses,
     404: errorResponse("Unknown profile or version"),
     409: errorResponse("The pinned version was made for another model"),
-    413: errorResponse("Body, file or declared pixel count too large"),
-    415: errorResponse("Not a JPEG (HEIC, PNG, WebP, GIF, ...)"),
-    422: errorResponse("A JPEG that cannot be decoded"),
     503: errorResponse("No active reference for the profile yet, or it was made for another model"),
   },
 });
 
 /** DEFAULT_PROFILE comes from wrangler.toml; a bad value is a deployment bug (500, logged), not the client's. */
-function defaultProfile(env: Env): string {
+export function defaultProfile(env: Env): string {
   const parsed = ProfileSchema.safeParse(env.DEFAULT_PROFILE);
   if (!parsed.success) throw new Error(`DEFAULT_PROFILE ${JSON.stringify(env.DEFAULT_PROFILE)} is not a valid profile name`);
   return parsed.data;
@@ -80,23 +72,24 @@ export function registerCheck(app: OpenAPIHono<AppEnv>) {
     const bytes = await readImageBody(c.req.raw);
     // Cheap lookups first: an unknown profile costs no decoding.
     const stored = await c.var.store.resolve(profile, version, { knownProfile: profile === c.env.DEFAULT_PROFILE });
-    const { manifest, getEmbedder } = c.var.deps;
-    const { tensor, timings } = imageToTensor(bytes, manifest.preprocessing);
-    const embedder = await getEmbedder();
-    const t0 = performance.now();
+    const { manifest } = c.var.deps;
+    const { outputs, quality, timings } = await analyzePhoto(bytes, c.var.deps);
     const { reference } = stored;
-    // The stored reference says which output it scores in (the store refused any the model lacks).
-    const embedding = await embedder.embed(tensor, reference.model.output);
-    const inferenceMs = performance.now() - t0;
-    const result = scoreEmbedding(embedding, reference);
+    const vector = outputFor(outputs, reference, profile, manifest.model.output.name);
+    const result = scoreEmbedding(vector, reference);
+    const lookalike = nearestLookalike(vector, reference, result);
+    const verdict = lookalike ? lookalikeMessage(lookalike.label, reference.displayName) : verdictMessage(result, reference.displayName);
     return c.json(
       {
         ...result,
         profile,
         reference: { version: stored.version, createdAt: reference.createdAt },
         model: { id: manifest.model.id, sha256: manifest.model.sha256 },
-        message: verdictMessage(result, reference.displayName),
-        timings: { ...timings, inferenceMs, totalMs: performance.now() - start },
+        quality,
+        lookalike,
+        // A crop photo with a quality issue still passes; the hint says how to take a better one.
+        message: withHint(verdict, qualityHint(quality.issues)),
+        timings: { ...timings, totalMs: performance.now() - start },
       },
       200,
     );

@@ -17,6 +17,8 @@ const ActivatedSchema = z
 export const currentPutRoute = createRoute({
   method: "put",
   path: "/v1/profiles/{profile}/current",
+  operationId: "setCurrentVersion",
+  tags: ["admin"],
   summary: "Activate a stored version, or roll back to an earlier one (admin)",
   security: ADMIN_SECURITY,
   middleware: [requireAdmin, limitBody(4096)] as const,

@@ -17,6 +17,7 @@ describe("GET /health and GET /openapi.json", () => {
       [
         "/health",
         "/v1/check",
+        "/v1/identify",
         "/v1/profiles",
         "/v1/profiles/{profile}/current",
         "/v1/profiles/{profile}/versions",
@@ -34,5 +35,20 @@ describe("GET /health and GET /openapi.json", () => {
       apiKey: { type: "apiKey", in: "header", name: "X-API-Key" },
     });
     expect(doc.paths["/v1/profiles/{profile}/current"].put.security).toEqual([{ adminToken: [] }]);
+    expect(doc.paths["/v1/identify"].post.requestBody).toEqual(doc.paths["/v1/check"].post.requestBody);
+  });
+
+  it("gives every operation a unique operationId and a declared tag (generated clients get real names)", async () => {
+    const doc = (await (await call(app, "/openapi.json")).json()) as any;
+    const declared = new Set(doc.tags.map((t: { name: string }) => t.name));
+    const ops = Object.values(doc.paths).flatMap((item: any) => Object.values(item)) as { operationId?: string; tags?: string[] }[];
+    expect(ops.length).toBe(8);
+    for (const op of ops) {
+      expect(op.operationId).toMatch(/^[a-z][A-Za-z]+$/);
+      expect(op.tags?.length).toBeGreaterThan(0);
+      for (const t of op.tags!) expect(declared.has(t)).toBe(true);
+    }
+    expect(new Set(ops.map((o) => o.operationId)).size).toBe(ops.length);
+    expect(doc.paths["/v1/check"].post.operationId).toBe("checkPhoto");
   });
 });

@@ -12,6 +12,8 @@ const HealthSchema = z
 export const healthRoute = createRoute({
   method: "get",
   path: "/health",
+  operationId: "getHealth",
+  tags: ["service"],
   summary: "Liveness, and which model this worker runs (does not load the model)",
   responses: { 200: { description: "The worker is up", content: { "application/json": { schema: HealthSchema } } } },
 });

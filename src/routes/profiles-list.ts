@@ -12,6 +12,8 @@ const ProfilesSchema = z
 export const profilesListRoute = createRoute({
   method: "get",
   path: "/v1/profiles",
+  operationId: "listProfiles",
+  tags: ["references"],
   summary: "Profiles that have at least one stored reference version",
   responses: { 200: { description: "The profiles", content: { "application/json": { schema: ProfilesSchema } } } },
 });

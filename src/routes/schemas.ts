@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { QUALITY_ISSUES } from "../image/quality";
 import { ProfileSchema, VersionSchema } from "../references/schema";
 
 /** Shapes shared by several routes (and by the OpenAPI document). */
@@ -47,3 +48,10 @@ export const VersionSummarySchema = z
 export const ADMIN_SECURITY: Record<string, string[]>[] = [{ adminToken: [] }];
 /** The API key is optional (only when API_KEYS is set), hence the empty alternative. */
 export const API_KEY_SECURITY: Record<string, string[]>[] = [{ apiKey: [] }, {}];
+
+export const QualitySchema = z
+  .object({
+    ok: z.boolean(),
+    issues: z.array(z.enum(QUALITY_ISSUES)).openapi({ description: "what is wrong with the photo itself, whatever it shows" }),
+  })
+  .openapi("Quality", { description: "exposure, sharpness and size of the photo; the message says how to retake it", example: { ok: false, issues: ["dark"] } });

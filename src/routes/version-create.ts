@@ -14,6 +14,8 @@ const CreatedSchema = z.object({ profile: z.string(), version: VersionSummarySch
 export const versionCreateRoute = createRoute({
   method: "post",
   path: "/v1/profiles/{profile}/versions",
+  operationId: "createVersion",
+  tags: ["admin"],
   summary: "Store a new immutable reference version (admin); ?activate=true also makes it current",
   security: ADMIN_SECURITY,
   middleware: [requireAdmin, limitBody(MAX_REFERENCE_BYTES)] as const,

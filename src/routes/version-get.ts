@@ -18,6 +18,8 @@ const VersionSchema = z
 export const versionGetRoute = createRoute({
   method: "get",
   path: "/v1/profiles/{profile}/versions/{version}",
+  operationId: "getVersion",
+  tags: ["references"],
   summary: "One reference version: metadata, calibration, and the embeddings on request",
   request: {
     params: z.object({ profile: ProfileParam, version: VersionParam }),

@@ -11,6 +11,8 @@ const VersionsSchema = z
 export const versionsListRoute = createRoute({
   method: "get",
   path: "/v1/profiles/{profile}/versions",
+  operationId: "listVersions",
+  tags: ["references"],
   summary: "A profile's reference versions, oldest first, with the current pointer",
   request: { params: z.object({ profile: ProfileParam }) },
   responses: {

@@ -16,6 +16,16 @@ export function verdictMessage(result: Pick<Score, "normal" | "confidence">, dis
     : `This doesn't look like ${what}. Retake the photo of the ${displayName}, close up and in good light.`;
 }
 
+/** A refused photo that is clearly nearer to a lookalike: "This looks more like weeds than a rice leaf." */
+export function lookalikeMessage(label: string, displayName: string): string {
+  return `This looks more like ${label} than ${withArticle(displayName)}. Retake the photo of the ${displayName}, close up and in good light.`;
+}
+
 function withArticle(name: string): string {
   return /^[aeiou]/i.test(name) ? `an ${name}` : `a ${name}`;
+}
+
+/** The verdict line followed by how to retake the photo, when its quality has issues. */
+export function withHint(message: string, hint: string): string {
+  return hint ? `${message} ${hint}` : message;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { confidence, cosine, l2Normalize, scoreEmbedding, verdictMessage } from "./index";
+import { confidence, cosine, l2Normalize, outputFor, referenceOutput, scoreEmbedding, verdictMessage } from "./index";
 
 describe("cosine", () => {
   it("is 1 for parallel, -1 for opposite, 0 for orthogonal vectors, whatever their length", () => {
@@ -52,5 +52,22 @@ describe("message", () => {
     for (const m of [verdictMessage({ normal: true, confidence: 0.9 }, "x"), verdictMessage({ normal: false, confidence: 0.9 }, "x")]) {
       expect(m).not.toContain("\n");
     }
+  });
+});
+
+describe("model output per reference", () => {
+  const outputs = { embedding: new Float32Array([1, 0]), features: new Float32Array([0, 1, 0]) };
+  it("scores in `embedding` unless the reference names another output", () => {
+    expect(referenceOutput({ model: {} })).toBe("embedding");
+    expect(outputFor(outputs, { model: {} }, "rice")).toBe(outputs.embedding);
+    expect(outputFor(outputs, { model: { output: "features" } }, "rice")).toBe(outputs.features);
+    // A model whose primary output has another name: references without `output` use that name.
+    expect(outputFor({ emb: outputs.embedding }, { model: {} }, "rice", "emb")).toBe(outputs.embedding);
+    expect(outputFor(outputs, { model: { output: "features" } }, "rice", "emb")).toBe(outputs.features);
+  });
+  it("refuses (503) a reference scored in an output the model does not have", () => {
+    expect(() => outputFor({ embedding: outputs.embedding }, { model: { output: "features" } }, "rice")).toThrow(
+      expect.objectContaining({ status: 503, code: "reference_output_missing" }),
+    );
   });
 });

@@ -1,12 +1,14 @@
 // The web page in a real browser: Debian's Chromium driven by playwright-core (which never downloads a
 // browser of its own) against `npm start` — wrangler dev with the bundled model and the seeded rice
 // reference — on a free port. Screenshots go to test/artifacts/ (git-ignored).
-import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import jpeg from "jpeg-js";
 import { type Browser, type BrowserContextOptions, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import rawManifest from "../../models/manifest.json";
+import { loadNodeEmbedder } from "../../src/cli/model";
+import { imageToTensor } from "../../src/image";
 import { type LocalWorker, startLocalWorker } from "./npm-start";
 
 const REPO = new URL("../../", import.meta.url).pathname;
@@ -32,6 +34,10 @@ const DATA = process.env.CROPGATE_DATA ?? join(REPO, "../shared/data");
 const PHONE_PHOTO = join(DATA, "phone-photos/IMG_3438.JPG");
 const noPhonePhoto = existsSync(PHONE_PHOTO) ? undefined : `${PHONE_PHOTO} not found (shared data set absent; set CROPGATE_DATA)`;
 
+/** The profiles the tests add through the admin API (idempotent: each run adds one more version). */
+const SECOND_CROP = "browser-test-crop";
+const LOOKALIKE_CROP = "browser-test-lookalike";
+
 const VIEWPORTS: Record<string, BrowserContextOptions> = {
   desktop: { viewport: { width: 1280, height: 900 } },
   // An iPhone-sized screen: 390 × 844 CSS px, touch, 3× pixels.
@@ -46,6 +52,14 @@ type Shown = {
   reference?: string;
   message?: string;
   error?: string;
+  quality?: string;
+  hint?: string;
+  lookalike?: string;
+  /** The /v1/check URL the page posted to. */
+  requestUrl?: string;
+  /** The crop picker's options and, after a reload, the value it remembered. */
+  options?: string[];
+  remembered?: string;
   upload?: { type: string; width: number; height: number; bytes: number };
 };
 
@@ -92,7 +106,7 @@ function largeJpeg(): string {
 }
 
 /** Uploads `file` through the page's file input and reads what the page shows. */
-async function check(viewport: string, file: string, label: string, { screenshot = true } = {}): Promise<Shown> {
+async function check(viewport: string, file: string, label: string, { screenshot = true, crop = "" } = {}): Promise<Shown> {
   const context = await browser!.newContext(VIEWPORTS[viewport]);
   const page = await context.newPage();
   page.on("request", (r) => {
@@ -108,11 +122,17 @@ async function check(viewport: string, file: string, label: string, { screenshot
   });
   try {
     await page.goto(`${base}/`);
+    const out: Shown = {};
+    // The picker has loaded the worker's profiles (so an unchanged picker means the default crop).
+    await page.waitForSelector("#crop[data-loaded]");
+    if (crop) {
+      out.options = await page.$$eval("#crop option", (os) => os.map((o) => (o as unknown as { value: string }).value));
+      await page.selectOption("#crop", crop);
+    }
     const uploaded = page.waitForRequest((r) => r.url().startsWith(`${base}/v1/check`) && r.method() === "POST");
     await page.setInputFiles("#file", file);
-    await uploaded;
+    out.requestUrl = (await uploaded).url();
     await page.waitForSelector("#result:not([hidden]), #error:not([hidden])", { timeout: 60_000 });
-    const out: Shown = {};
     const uploads = (await page.evaluate("window.__uploads")) as Shown["upload"][];
     expect(uploads).toHaveLength(1);
     out.upload = uploads[0];
@@ -123,10 +143,18 @@ async function check(viewport: string, file: string, label: string, { screenshot
       out.profile = (await page.textContent("#profile")) ?? undefined;
       out.reference = (await page.textContent("#reference")) ?? undefined;
       out.message = (await page.textContent("#message")) ?? undefined;
+      out.quality = (await page.textContent("#quality")) ?? undefined;
+      out.hint = (await page.isVisible("#hint")) ? ((await page.textContent("#hint")) ?? undefined) : undefined;
+      out.lookalike = (await page.isVisible("#lookalike")) ? ((await page.textContent("#lookalike")) ?? undefined) : undefined;
     } else {
       out.error = (await page.textContent("#error-message")) ?? undefined;
     }
     if (screenshot) await page.screenshot({ path: join(ARTIFACTS, `page-${viewport}-${label}.png`), fullPage: true });
+    if (crop) {
+      await page.reload();
+      await page.waitForSelector("#crop[data-loaded]");
+      out.remembered = await page.inputValue("#crop");
+    }
     return out;
   } finally {
     await context.close();
@@ -146,12 +174,34 @@ describe("the web page in headless Chromium against npm start", () => {
     base = server.base;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 
+    // A second crop profile (the rice reference under another name) for the picker; the local KV keeps it.
+    const token = /^ADMIN_TOKEN=(.+)$/m.exec(readFileSync(join(REPO, ".dev.vars"), "utf8"))?.[1];
+    const reference = JSON.parse(readFileSync(join(REPO, "models/references/rice.json"), "utf8"));
+    const store = async (profile: string, changes: object) => {
+      const up = await fetch(`${base}/v1/profiles/${profile}/versions?activate=true`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ ...reference, profile, ...changes }),
+      });
+      expect(up.status, await up.text()).toBe(201);
+    };
+    await store(SECOND_CROP, { displayName: "paddy rice" });
+    // The rice reference plus one lookalike centred on the cat photo's own embedding (CLI embedder).
+    const embedder = await loadNodeEmbedder();
+    const [cat] = await embedder.embedBatch([imageToTensor(readFileSync(join(FIXTURES, "chelsea.jpg")), embedder.preprocessing).tensor]);
+    await embedder.release();
+    const norm = Math.hypot(...cat!);
+    await store(LOOKALIKE_CROP, { lookalikes: [{ label: "a cat", vector: Array.from(cat!, (x) => x / norm) }] });
+
     const large = largeJpeg();
     for (const viewport of Object.keys(VIEWPORTS)) {
       shown.set(`${viewport}/rice`, await check(viewport, join(FIXTURES, "rice-bacterial.jpg"), "rice"));
       shown.set(`${viewport}/cat`, await check(viewport, join(FIXTURES, "chelsea.jpg"), "cat"));
     }
     shown.set("desktop/large", await check("desktop", large, "large"));
+    shown.set("desktop/crop", await check("desktop", join(FIXTURES, "rice-brownspot.jpg"), "crop", { crop: SECOND_CROP }));
+    shown.set("desktop/lookalike", await check("desktop", join(FIXTURES, "chelsea.jpg"), "lookalike", { crop: LOOKALIKE_CROP }));
+    shown.set("phone/dark", await check("phone", join(FIXTURES, "quality/rice-brownspot-dark.jpg"), "dark"));
     shown.set("desktop/heic", await check("desktop", join(FIXTURES, "variants/tiny.heic"), "heic"));
     // No screenshot: the page would show the photo, whose licence forbids redistributing it.
     if (!noPhonePhoto) shown.set("phone/iphone", await check("phone", PHONE_PHOTO, "iphone-8mp", { screenshot: false }));
@@ -189,6 +239,37 @@ describe("the web page in headless Chromium against npm start", () => {
       expect(shown.get(`${viewport}/rice`)!.verdict, viewport).toBe("normal");
       expect(shown.get(`${viewport}/cat`)!.verdict, viewport).toBe("anomaly");
     }
+  });
+
+  it("lists the worker's profiles in a picker, checks against the chosen one and remembers it", (ctx) => {
+    needsChromium(ctx);
+    const s = shown.get("desktop/crop")!;
+    expect(s.options).toEqual(expect.arrayContaining(["rice", SECOND_CROP]));
+    expect(new URL(s.requestUrl!).searchParams.get("profile")).toBe(SECOND_CROP);
+    expect(s.profile).toBe(SECOND_CROP);
+    expect(s.remembered).toBe(SECOND_CROP);
+    // Without a choice, the page asks for the default crop.
+    expect(new URL(shown.get("desktop/cat")!.requestUrl!).searchParams.get("profile")).toBe("rice");
+    expect(shown.get("desktop/cat")!.quality).toBe("ok");
+    expect(shown.get("desktop/cat")!.hint).toBeUndefined();
+  });
+
+  it("says what a refused photo looks more like when the reference has lookalikes", (ctx) => {
+    needsChromium(ctx);
+    const s = shown.get("desktop/lookalike")!;
+    expect(s.verdict).toBe("anomaly");
+    expect(s.lookalike).toMatch(/^a cat \(similarity (0\.9\d\d|1\.000)\)$/); // the page re-encodes the photo: near, not always equal
+    expect(s.message).toMatch(/^This looks more like a cat than a rice leaf\./);
+    expect(shown.get("desktop/cat")!.lookalike).toBeUndefined();
+  });
+
+  it("shows the quality issue and how to retake the photo", (ctx) => {
+    needsChromium(ctx);
+    const s = shown.get("phone/dark")!;
+    expect(s.error).toBeUndefined();
+    expect(s.quality).toBe("too dark");
+    expect(s.hint).toMatch(/too dark/);
+    expect(s.message).toMatch(/Too dark: retake in daylight\.$/);
   });
 
   it("shrinks a large photo to 1024 px in the browser before uploading it as JPEG", (ctx) => {

@@ -170,11 +170,31 @@ describe("enroll", () => {
     expect(a.threshold.value).toBe(a.calibration.normal.min);
     expect(Object.keys(a.calibration.negatives)).toEqual(["variants"]);
     expect(a.calibration.metrics).toHaveProperty("auroc");
+    // Each negative folder becomes a lookalike: its label and the unit mean of its embeddings.
+    expect(a.lookalikes.map((l: { label: string }) => l.label)).toEqual(["variants"]);
+    expect(a.lookalikes[0].vector).toHaveLength(512);
+    expect(Math.hypot(...a.lookalikes[0].vector)).toBeCloseTo(1, 6);
 
     const summary = JSON.parse(r2.out);
     expect(summary).toMatchObject({ profile: "tomato", normals: 10, negatives: { variants: { count: expect.any(Number) } } });
     expect(summary.falseAcceptRate).toBeGreaterThanOrEqual(0);
     expect(summary.skipped.length).toBeGreaterThan(0); // the variants' PNG, HEIC… are listed, not dropped
+  });
+
+  it("labels lookalikes by folder name, or by label=dir, and pools folders that share a label", { timeout: 120_000 }, async () => {
+    const cats = join(tmp, "cat_photos");
+    await mkdir(cats, { recursive: true });
+    for (const f of ["chelsea.jpg", "variants/chelsea-444.jpg", "variants/chelsea-gray.jpg"]) await copyFile(join(FIX, f), join(cats, f.replace("variants/", "")));
+    const out = join(tmp, "lookalikes.json");
+    const r = await run("enroll", "tomato", TOMATO, "--out", out, "--negatives", cats, "--negatives", `everyday things=${join(FIX, "variants")}`);
+    expect(r.code, r.err).toBe(0);
+    const ref = JSON.parse(await readFile(out, "utf8"));
+    expect(ref.lookalikes.map((l: { label: string }) => l.label)).toEqual(["cat photos", "everyday things"]);
+    // Calibration keeps its per-folder groups, as before.
+    expect(Object.keys(ref.calibration.negatives).sort()).toEqual(["cat_photos", "variants"]);
+    const bad = await run("enroll", "tomato", TOMATO, "--negatives", `${"x".repeat(61)}=${cats}`);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/label must be 1–60 characters/);
   });
 
   it("says the false-accept rate is unknown without --negatives", { timeout: 60_000 }, async () => {

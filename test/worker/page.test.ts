@@ -18,7 +18,7 @@ describe("GET / (the web page)", () => {
     // No external assets: nothing is loaded from another origin.
     expect(html).not.toMatch(/\b(src|href)=["']?(https?:)?\/\//i);
     for (const css of inlineBlocks(html, "style")) expect(css).not.toMatch(/@import|url\(/i);
-    for (const id of ["file", "drop", "verdict", "score", "threshold", "profile", "reference", "error-message"]) {
+    for (const id of ["file", "drop", "crop", "verdict", "score", "threshold", "profile", "quality", "hint", "reference", "error-message"]) {
       expect(html).toContain(`id="${id}"`);
     }
     expect(html).toContain('name="viewport"');

@@ -47,7 +47,7 @@ function worker(bindings: Partial<Env> = {}) {
 /** The same Shortcut with Request Body: Form, a File field under `field` (Shortcuts stores it as item type 5). */
 function withFormBody(field: string): Plist {
   const wf = structuredClone(workflow()) as { WFWorkflowActions: Action[] };
-  const download = wf.WFWorkflowActions.find((a) => a.WFWorkflowActionIdentifier.endsWith(".downloadurl"))!;
+  const download = wf.WFWorkflowActions.filter((a) => a.WFWorkflowActionIdentifier.endsWith(".downloadurl")).at(-1)!; // the POST (the first is the crop list)
   const p = download.WFWorkflowActionParameters;
   p.WFHTTPBodyType = "Form";
   const file = p.WFRequestVariable!;
@@ -66,7 +66,7 @@ function withFormBody(field: string): Plist {
 function withoutConversion(): Plist {
   const wf = structuredClone(workflow()) as { WFWorkflowActions: Action[] };
   wf.WFWorkflowActions = wf.WFWorkflowActions.filter((a) => !/image\.(resize|convert)$/.test(a.WFWorkflowActionIdentifier));
-  const download = wf.WFWorkflowActions.find((a) => a.WFWorkflowActionIdentifier.endsWith(".downloadurl"))!;
+  const download = wf.WFWorkflowActions.filter((a) => a.WFWorkflowActionIdentifier.endsWith(".downloadurl")).at(-1)!; // the POST (the first is the crop list)
   download.WFWorkflowActionParameters.WFRequestVariable = attachment(shortcutInput);
   return wf as unknown as Plist;
 }
@@ -80,10 +80,10 @@ beforeAll(async () => {
 
 describe("the Shortcut's File-body request (what cropgate.shortcut sends)", () => {
   it("POSTs the JPEG to <URL>/v1/check, gets a verdict and shows the worker's message line", async () => {
-    const run = await runShortcut(workflow(), photo("rice-bacterial.jpg", "IMG_0001.JPG"), [URL_ANSWER, ""], worker(), hooks);
+    const run = await runShortcut(workflow(), photo("rice-bacterial.jpg", "IMG_0001.JPG"), [URL_ANSWER, "", profile], worker(), hooks);
     const [request] = run.requests;
     expect(request!.method).toBe("POST");
-    expect(request!.url).toBe("https://cropgate.example.workers.dev/v1/check");
+    expect(request!.url).toBe(`https://cropgate.example.workers.dev/v1/check?profile=${profile}`);
     expect(request!.headers.get("content-type")).toBe("image/jpeg");
     const answer = run.answers[0]!;
     expect(answer.status).toBe(200);
@@ -97,7 +97,7 @@ describe("the Shortcut's File-body request (what cropgate.shortcut sends)", () =
   it("rice photos come back normal", async (ctx) => {
     needsRealModel(ctx);
     for (const name of ["rice-bacterial.jpg", "rice-brownspot.jpg", "rice-leafsmut.jpg"]) {
-      const run = await runShortcut(workflow(), photo(name, "IMG_0001.JPG"), [URL_ANSWER, ""], worker(), hooks);
+      const run = await runShortcut(workflow(), photo(name, "IMG_0001.JPG"), [URL_ANSWER, "", profile], worker(), hooks);
       const body = run.answers[0]!.value as CheckBody;
       expect(body.verdict, name).toBe("normal");
       expect(run.shown).toEqual([body.message]);
@@ -107,7 +107,7 @@ describe("the Shortcut's File-body request (what cropgate.shortcut sends)", () =
   it("non-crop photos come back as anomalies, and the Shortcut shows that", async (ctx) => {
     needsRealModel(ctx);
     for (const name of ["chelsea.jpg", "coffee.jpg", "astronaut.jpg"]) {
-      const run = await runShortcut(workflow(), photo(name, "IMG_0002.JPG"), [URL_ANSWER, ""], worker(), hooks);
+      const run = await runShortcut(workflow(), photo(name, "IMG_0002.JPG"), [URL_ANSWER, "", profile], worker(), hooks);
       const body = run.answers[0]!.value as CheckBody;
       expect(body.verdict, name).toBe("anomaly");
       expect(run.shown).toEqual([body.message]);
@@ -116,11 +116,11 @@ describe("the Shortcut's File-body request (what cropgate.shortcut sends)", () =
 
   it("sends the key the user entered, and shows the worker's refusal when it is wrong", async () => {
     const keyed = worker({ API_KEYS: "k-good,k-other" });
-    const ok = await runShortcut(workflow(), photo("rice-brownspot.jpg"), [URL_ANSWER, "k-good"], keyed, hooks);
+    const ok = await runShortcut(workflow(), photo("rice-brownspot.jpg"), [URL_ANSWER, "k-good", profile], keyed, hooks);
     expect(ok.requests[0]!.headers.get("x-api-key")).toBe("k-good");
     expect(ok.answers[0]!.status).toBe(200);
 
-    const bad = await runShortcut(workflow(), photo("rice-brownspot.jpg"), [URL_ANSWER, "k-wrong"], keyed, hooks);
+    const bad = await runShortcut(workflow(), photo("rice-brownspot.jpg"), [URL_ANSWER, "k-wrong", profile], keyed, hooks);
     expect(bad.answers[0]!.status).toBe(401);
     const { error } = bad.answers[0]!.value as ErrorBody;
     expect(error.message.length).toBeGreaterThan(0);
@@ -128,11 +128,47 @@ describe("the Shortcut's File-body request (what cropgate.shortcut sends)", () =
   });
 });
 
+describe("choosing the crop", () => {
+  it("checks against the profile answered at import, not the worker's default", async () => {
+    const other = uniqueProfile("other");
+    await upload(app, riceReference({ profile: other, displayName: "other crop" }));
+    const run = await runShortcut(workflow(), photo("rice-brownspot.jpg"), [URL_ANSWER, "", other], worker(), hooks);
+    expect(new URL(run.requests[0]!.url).searchParams.get("profile")).toBe(other);
+    const body = run.answers[0]!.value as CheckBody;
+    expect(body.profile).toBe(other);
+    expect(body.message).toMatch(/other crop/);
+  });
+
+  it("answered \"ask\": offers the worker's GET /v1/profiles list in a menu and checks against the pick", async () => {
+    let offered: unknown[] = [];
+    const run = await runShortcut(workflow(), photo("rice-brownspot.jpg"), [URL_ANSWER, "", "ask"], worker(), {
+      ...hooks,
+      choose: (items) => ((offered = items), items.find((i) => i === profile)),
+    });
+    expect(run.requests.map((r) => r.method)).toEqual(["GET", "POST"]);
+    expect(run.requests[0]!.url).toBe("https://cropgate.example.workers.dev/v1/profiles");
+    expect(offered).toContain(profile);
+    expect(offered.every((i) => typeof i === "string")).toBe(true);
+    expect(new URL(run.requests[1]!.url).searchParams.get("profile")).toBe(profile);
+    const body = run.answers[1]!.value as CheckBody;
+    expect(body.profile).toBe(profile);
+    expect(run.shown).toEqual([body.message]);
+  });
+
+  it("shows the worker's explanation for a crop it does not know", async () => {
+    const run = await runShortcut(workflow(), photo("rice-brownspot.jpg"), [URL_ANSWER, "", "no-such-crop"], worker(), hooks);
+    expect(run.answers[0]!.status).toBe(404);
+    const { error } = run.answers[0]!.value as ErrorBody;
+    expect(error.message).toMatch(/no-such-crop/);
+    expect(run.shown).toEqual([error.message]);
+  });
+});
+
 describe("the Form-body variant (Request Body: Form, one File field)", () => {
   for (const field of ["image", "photo"]) {
     it(`sends multipart/form-data with the file under "${field}" and gets the same verdict as the File body`, async () => {
       const input = photo("rice-bacterial.jpg", "IMG_0001.JPG");
-      const run = await runShortcut(withFormBody(field), input, [URL_ANSWER, ""], worker(), hooks);
+      const run = await runShortcut(withFormBody(field), input, [URL_ANSWER, "", profile], worker(), hooks);
       const request = run.requests[0]!;
       expect(request.headers.get("content-type")).toMatch(/^multipart\/form-data; boundary=/);
       const sent = await request.clone().text();
@@ -140,7 +176,7 @@ describe("the Form-body variant (Request Body: Form, one File field)", () => {
       expect(sent).toContain("Content-Type: image/jpeg");
       expect(run.answers[0]!.status).toBe(200);
       const body = run.answers[0]!.value as CheckBody;
-      const fileBody = (await runShortcut(workflow(), input, [URL_ANSWER, ""], worker(), hooks)).answers[0]!.value as CheckBody;
+      const fileBody = (await runShortcut(workflow(), input, [URL_ANSWER, "", profile], worker(), hooks)).answers[0]!.value as CheckBody;
       expect(body.score).toBe(fileBody.score);
       expect(body.verdict).toBe(fileBody.verdict);
       expect(run.shown).toEqual([body.message]);
@@ -150,7 +186,7 @@ describe("the Form-body variant (Request Body: Form, one File field)", () => {
 
 describe("error paths the Shortcut shows sensibly", () => {
   it("a HEIC photo sent without Convert Image: 415, and the message says to convert to JPEG", async () => {
-    const run = await runShortcut(withoutConversion(), photo("variants/tiny.heic", "IMG_0003.HEIC"), [URL_ANSWER, ""], worker(), hooks);
+    const run = await runShortcut(withoutConversion(), photo("variants/tiny.heic", "IMG_0003.HEIC"), [URL_ANSWER, "", profile], worker(), hooks);
     expect(run.requests[0]!.headers.get("content-type")).toBe("image/heic");
     expect(run.answers[0]!.status).toBe(415);
     const { error } = run.answers[0]!.value as ErrorBody;
@@ -160,7 +196,7 @@ describe("error paths the Shortcut shows sensibly", () => {
   });
 
   it("a JPEG that cannot be decoded: the worker's explanation, not an empty result", async () => {
-    const run = await runShortcut(workflow(), photo("variants/coffee-truncated.jpg"), [URL_ANSWER, ""], worker(), hooks);
+    const run = await runShortcut(workflow(), photo("variants/coffee-truncated.jpg"), [URL_ANSWER, "", profile], worker(), hooks);
     expect(run.answers[0]!.status).toBeGreaterThanOrEqual(400);
     expect(run.answers[0]!.status).toBeLessThan(500);
     const { error } = run.answers[0]!.value as ErrorBody;
@@ -169,8 +205,8 @@ describe("error paths the Shortcut shows sensibly", () => {
   });
 
   it("a URL that is not cropgate's: the worker's 404 JSON is shown", async () => {
-    const run = await runShortcut(workflow(), photo("rice-bacterial.jpg"), ["https://cropgate.example.workers.dev/api", ""], worker(), hooks);
-    expect(run.requests[0]!.url).toBe("https://cropgate.example.workers.dev/api/v1/check");
+    const run = await runShortcut(workflow(), photo("rice-bacterial.jpg"), ["https://cropgate.example.workers.dev/api", "", profile], worker(), hooks);
+    expect(run.requests[0]!.url).toBe(`https://cropgate.example.workers.dev/api/v1/check?profile=${profile}`);
     expect(run.answers[0]!.status).toBe(404);
     const { error } = run.answers[0]!.value as ErrorBody;
     expect(run.shown).toEqual([error.message]);

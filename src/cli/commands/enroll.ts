@@ -5,28 +5,31 @@ import { discoverImages } from "../discover";
 import { embedFiles, type SkippedFile } from "../embed-files";
 import { num, pct, table } from "../format";
 import { reportSkippedTo, type Io } from "../io";
+import { lookalikesFrom, parseNegatives } from "../lookalikes";
 import { loadManifest, loadNodeEmbedder } from "../model";
 import { outputDimensions } from "../../model/manifest";
 import { enroll as buildEnrollment, type Enrollment } from "../reference-build";
 import { storeLocally } from "../local-kv";
 import { uploadReference } from "../worker-client";
 import { VERSION } from "../version";
-import { ReferenceSchema } from "../../references/schema";
+import { ReferenceSchema, type Lookalike } from "../../references/schema";
 
 export const ENROLL_USAGE = `usage: npm run enroll -- <profile> <normal-dir|photo>… [options]
 
 Builds a reference for a crop from photos of it: centroid and k-means prototypes of the embeddings,
 and a threshold calibrated by k-fold cross-validation so that --accept of unseen crop photos pass.
 
-  --negatives <dir>        photos that must NOT pass (repeatable; one group per directory): they place the
+  --negatives <dir>        photos that must NOT pass (repeatable; one group per directory, labelled by the
+                           folder name or by [label=]: --negatives weeds=photos/paddy): they place the
                            threshold together with the held-out crop photos (the smallest worst ratio of
-                           crop photos refused / (1 - accept) and each group accepted / --negative-budget)
-                           and the false-accept rate per group is reported
+                           crop photos refused / (1 - accept) and each group accepted / --negative-budget),
+                           the false-accept rate per group is reported, and each group's centroid is stored
+                           as a lookalike
   --negative-budget <r>    with --negatives: false-accept goal per negative group (default 0.01)
   --max-false-accept <r>   with --negatives: instead raise the threshold until at most this share passes
-  --output <name>          model output to enrol in: features (pooled ImageNet backbone, the default when
-                           the model has it: measured better for crops the model was not trained on) or
-                           embedding (the trained head)
+  --output <name>          model output to enrol in: features (the pooled ImageNet backbone, whitened; the
+                           default when the model has it: measured better for crops the model was not
+                           trained on) or embedding (the trained head)
   --accept <share>         share of held-out crop photos to accept (default 0.95)
   --out <file.json>        where to write the reference (default: <profile>.json)
   --display-name <text>    used in verdict messages (default: "<profile> leaf")
@@ -102,12 +105,13 @@ export async function enroll(argv: readonly string[], io: Io): Promise<ExitCode>
   // Checked before minutes of embedding, with the worker's own rule for the field.
   const nameCheck = ReferenceSchema.shape.displayName.safeParse(displayName);
   if (!nameCheck.success) throw usageError(`--display-name: ${nameCheck.error.issues[0]?.message ?? "invalid"}`);
-  const all = [...normalArgs, ...values.negatives];
+  const negativeArgs = parseNegatives(values.negatives);
+  const all = [...normalArgs, ...negativeArgs.map((n) => n.path)];
   const repeated = all.find((a, i) => all.indexOf(a) !== i);
   if (repeated) throw usageError(`${repeated} is given twice (a photo must be either the crop or a negative, once)`);
 
   const normalFiles = await discoverImages(normalArgs, limit);
-  const negativeFiles = await discoverImages(values.negatives);
+  const negativeFiles = await discoverImages(negativeArgs.map((n) => n.path));
   const modelOutputs = outputDimensions(await loadManifest());
   const output = values.output ?? ("features" in modelOutputs ? "features" : undefined);
   if (output !== undefined && !(output in modelOutputs)) {
@@ -119,6 +123,7 @@ export async function enroll(argv: readonly string[], io: Io): Promise<ExitCode>
   const skipped: SkippedFile[] = [];
   let normalCount: number;
   let negativeCounts: Record<string, number>;
+  let lookalikes: Lookalike[] = [];
   try {
     const normals = await embedFiles(normalFiles, embedder, `${profile} photos`);
     skipped.push(...normals.skipped);
@@ -132,11 +137,12 @@ export async function enroll(argv: readonly string[], io: Io): Promise<ExitCode>
     }
     const negatives = await embedFiles(negativeFiles, embedder, "negatives");
     skipped.push(...negatives.skipped);
-    const names = groupNames(values.negatives);
-    const groups = values.negatives.map((arg) => ({
-      name: names.get(arg)!,
-      embeddings: negatives.embedded.filter((e) => e.group === arg).map((e) => e.embedding),
+    const names = groupNames(negativeArgs.map((n) => n.path));
+    const groups = negativeArgs.map(({ path }) => ({
+      name: names.get(path)!,
+      embeddings: negatives.embedded.filter((e) => e.group === path).map((e) => e.embedding),
     }));
+    lookalikes = lookalikesFrom(negativeArgs.map(({ label }, i) => ({ label, embeddings: groups[i]!.embeddings })));
     negativeCounts = Object.fromEntries(groups.map((g) => [g.name, g.embeddings.length]));
     for (const g of groups) if (g.embeddings.length === 0) io.err(`negatives ${g.name}: no usable photo, left out\n`);
     const normalGroups = groupNames(normalArgs);
@@ -170,6 +176,7 @@ export async function enroll(argv: readonly string[], io: Io): Promise<ExitCode>
     await embedder.release();
   }
   reportSkippedTo(io, skipped);
+  if (lookalikes.length > 0) enrollment.reference = { ...enrollment.reference, lookalikes };
 
   await writeFile(out, `${JSON.stringify(enrollment.reference, null, 2)}\n`).catch((err: Error) => {
     throw usageError(`cannot write ${out}: ${err.message}`);
