@@ -2,6 +2,7 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
 import { requireApiKey } from "../http/auth";
 import { limitBody, MAX_IMAGE_REQUEST_BYTES, readImageBody } from "../http/body";
+import { rateLimit } from "../http/rate-limit";
 import { imageToTensor } from "../image";
 import { ProfileSchema, VersionSchema } from "../references/schema";
 import { scoreEmbedding, verdictMessage } from "../scoring";
@@ -37,7 +38,8 @@ export const checkRoute = createRoute({
   path: "/v1/check",
   summary: "Is this photo really the crop? Scores a JPEG against the profile's reference",
   security: API_KEY_SECURITY,
-  middleware: [requireApiKey, limitBody(MAX_IMAGE_REQUEST_BYTES)] as const,
+  // Limited after the key check (counts per valid key) and before the body is read.
+  middleware: [requireApiKey, rateLimit("check"), limitBody(MAX_IMAGE_REQUEST_BYTES)] as const,
   request: {
     query: CheckQuerySchema,
     body: {
@@ -60,6 +62,7 @@ export const checkRoute = createRoute({
     413: errorResponse("Body, file or declared pixel count too large"),
     415: errorResponse("Not a JPEG (HEIC, PNG, WebP, GIF, ...)"),
     422: errorResponse("A JPEG that cannot be decoded"),
+    429: errorResponse("Over the rate limit (60 a minute per API key, or per client IP without keys); see Retry-After"),
     503: errorResponse("No active reference for the profile yet, or it was made for another model"),
   },
 });
