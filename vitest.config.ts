@@ -5,6 +5,9 @@ import { defineConfig } from "vitest/config";
 // "node" runs the Node-side tools (CLI, Shortcut generator, browser test) in plain Node.
 export default defineConfig({
   test: {
+    // The worker writes one JSON line per request (src/http/observe.ts); thousands of them would bury the
+    // test output. Tests of those lines spy on console, which still sees every call.
+    onConsoleLog: (log) => !log.startsWith('{"message":"request"'),
     projects: [
       {
         plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { ApiError } from "../errors";
 import { parseApiKeys, type AppEnv } from "../env";
+import { logFields } from "./observe";
 
 /**
  * The two limiters of wrangler.toml's `[[ratelimits]]`. The binding only answers success or not, so the
@@ -39,8 +40,8 @@ async function keyDigest(key: string): Promise<string> {
  * `API_KEYS` is set (mount it after `requireApiKey`, so the key is a valid one), else per client IP;
  * admin routes count per client IP (mount it before `requireAdmin`, so token guesses count too).
  * Over the limit: 429 `rate_limited` with `Retry-After` (the whole period: the binding does not say
- * when its window ends). A missing binding or a failing limiter lets the request through: limiting
- * protects the CPU budget, it must not take the API down.
+ * when its window ends). A missing binding or a failing limiter lets the request through (with a
+ * warning in its log line): limiting protects the CPU budget, it must not take the API down.
  */
 export function rateLimit(kind: RateLimitKind): MiddlewareHandler<AppEnv> {
   const { binding, limit, periodSeconds } = RATE_LIMITS[kind];
@@ -52,9 +53,9 @@ export function rateLimit(kind: RateLimitKind): MiddlewareHandler<AppEnv> {
     let success = true;
     try {
       if (limiter) ({ success } = await limiter.limit({ key }));
-      else console.warn(JSON.stringify({ message: `RATE_LIMIT is on but the ${binding} binding is missing; not limiting` }));
+      else logFields(c, { warning: `RATE_LIMIT is on but the ${binding} binding is missing; not limiting` });
     } catch (err) {
-      console.warn(JSON.stringify({ message: `${binding}.limit failed; not limiting`, error: String(err) }));
+      logFields(c, { warning: `${binding}.limit failed, not limiting: ${String(err).slice(0, 200)}` });
     }
     if (!success) {
       c.header("Retry-After", String(periodSeconds));

@@ -2,6 +2,7 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
 import { requireApiKey } from "../http/auth";
 import { limitBody, MAX_IMAGE_REQUEST_BYTES, readImageBody } from "../http/body";
+import { logFields } from "../http/observe";
 import { rateLimit } from "../http/rate-limit";
 import { imageToTensor } from "../image";
 import { ProfileSchema, VersionSchema } from "../references/schema";
@@ -80,6 +81,7 @@ export function registerCheck(app: OpenAPIHono<AppEnv>) {
     const query = c.req.valid("query");
     const profile = query.profile ?? defaultProfile(c.env);
     const { version } = query;
+    logFields(c, { profile, ...(version ? { version } : {}) });
     const bytes = await readImageBody(c.req.raw);
     // Cheap lookups first: an unknown profile costs no decoding.
     const stored = await c.var.store.resolve(profile, version, { knownProfile: profile === c.env.DEFAULT_PROFILE });
@@ -91,6 +93,8 @@ export function registerCheck(app: OpenAPIHono<AppEnv>) {
     const inferenceMs = performance.now() - t0;
     const { reference } = stored;
     const result = scoreEmbedding(embedding, reference);
+    const allTimings = { ...timings, inferenceMs, totalMs: performance.now() - start };
+    logFields(c, { version: stored.version, verdict: result.verdict, score: result.score, timings: allTimings });
     return c.json(
       {
         ...result,
@@ -98,7 +102,7 @@ export function registerCheck(app: OpenAPIHono<AppEnv>) {
         reference: { version: stored.version, createdAt: reference.createdAt },
         model: { id: manifest.model.id, sha256: manifest.model.sha256 },
         message: verdictMessage(result, reference.displayName),
-        timings: { ...timings, inferenceMs, totalMs: performance.now() - start },
+        timings: allTimings,
       },
       200,
     );
