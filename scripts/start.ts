@@ -44,7 +44,7 @@ async function main() {
   );
   // Run wrangler's CLI directly (not its bin wrapper) so a signal sent to this process reaches `wrangler dev`,
   // which then stops its workerd children.
-  const cli = createRequire(import.meta.url).resolve("wrangler/wrangler-dist/cli.js");
+  const cli = createRequire(import.meta.url).resolve("wrangler");
   const child = spawn(process.execPath, ["--no-warnings", "--experimental-vm-modules", cli, ...devArgs(process.argv.slice(2))], {
     stdio: "inherit",
     env: { WRANGLER_SEND_METRICS: "false", ...process.env },
