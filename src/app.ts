@@ -6,6 +6,7 @@ import { ApiError, errorBody } from "./errors";
 import type { AppDeps, AppEnv } from "./env";
 import { CORS_ROUTES, corsFor } from "./http/cors";
 import { logFields, requestId, requestLog } from "./http/observe";
+import { prewarmModel } from "./http/prewarm";
 import { embeddingDimension } from "./model/manifest";
 import { createReferenceStore } from "./references/store";
 import { registerCheck } from "./routes/check";
@@ -50,6 +51,10 @@ export function createApp(deps: AppDeps) {
 
   // First: every response, errors and preflights included, gets an id and one log line.
   app.use("*", requestId(), requestLog());
+  // Before CORS, so it sees the preflight's answer.
+  const prewarm = prewarmModel(deps);
+  app.on("GET", "/", prewarm);
+  app.on("OPTIONS", ["/v1/check", "/v1/identify"], prewarm);
   for (const { paths, methods, allowHeaders } of CORS_ROUTES) {
     const mw = corsFor(methods, allowHeaders);
     for (const path of paths) app.use(path, mw);
