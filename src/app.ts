@@ -4,9 +4,6 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { z } from "zod";
 import { ApiError, errorBody } from "./errors";
 import type { AppDeps, AppEnv } from "./env";
-import { CORS_ROUTES, corsFor } from "./http/cors";
-import { logFields, requestId, requestLog } from "./http/observe";
-import { prewarmModel } from "./http/prewarm";
 import { embeddingDimension } from "./model/manifest";
 import { createReferenceStore } from "./references/store";
 import { registerCheck } from "./routes/check";
@@ -17,6 +14,9 @@ import { registerVersionCreate } from "./routes/version-create";
 import { registerVersionGet } from "./routes/version-get";
 import { registerVersionsList } from "./routes/versions-list";
 import { pageRoutes } from "./routes/page";
+import { CORS_ROUTES, corsFor } from "./http/cors";
+import { logFields, requestId, requestLog } from "./http/observe";
+import { prewarmModel } from "./http/prewarm";
 
 /** Validation failures of any route become `{ error: { code: "invalid_request", message } }` 400s. */
 export const defaultHook: Hook<unknown, AppEnv, string, unknown> = (result, c) => {

@@ -14,7 +14,7 @@ function countingApp() {
     getEmbedder: async () => {
       calls.n++;
       const real = await getEmbedder();
-      return { manifest: real.manifest, embed: (t: Float32Array) => (calls.embeds++, real.embed(t)) };
+      return { ...real, embed: (...args: Parameters<typeof real.embed>) => (calls.embeds++, real.embed(...args)) };
     },
     referenceCache: new IsolateCache(),
     now: () => new Date(),
