@@ -27,6 +27,9 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
+          // Full-size decodes of 8 MP photos and `npm start` runs: vitest's 5 s default timed out on this
+          // shared machine under load (an 8 MP test took 5.6 s at load average ≈ 5).
+          testTimeout: 30_000,
           include: ["src/cli/**/*.test.ts", "test/node/**/*.test.ts", "shortcuts/**/*.test.ts"],
         },
       },
