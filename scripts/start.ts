@@ -17,10 +17,21 @@ export function ensureDevVars(path = DEV_VARS, examplePath = ".dev.vars.example"
   return { created: true };
 }
 
-/** Adds the defaults `wrangler dev` needs unless the user passed their own. */
+/**
+ * Adds the defaults `wrangler dev` needs unless the user passed their own. Rate limiting (on in
+ * wrangler.toml for deploys) is off locally, so tests and load runs against `npm start` are not
+ * throttled; `npm start -- --var RATE_LIMIT:on` keeps it on.
+ */
 export function devArgs(userArgs: string[]): string[] {
   const has = (flag: string) => userArgs.some((a) => a === flag || a.startsWith(`${flag}=`));
-  return ["dev", ...(has("--ip") ? [] : ["--ip", "127.0.0.1"]), ...(has("--port") ? [] : ["--port", "8787"]), ...userArgs];
+  const setsRateLimit = userArgs.some((a) => /^(--var=)?RATE_LIMIT:/.test(a));
+  return [
+    "dev",
+    ...(has("--ip") ? [] : ["--ip", "127.0.0.1"]),
+    ...(has("--port") ? [] : ["--port", "8787"]),
+    ...(setsRateLimit ? [] : ["--var", "RATE_LIMIT:off"]),
+    ...userArgs,
+  ];
 }
 
 async function main() {
@@ -33,7 +44,7 @@ async function main() {
   );
   // Run wrangler's CLI directly (not its bin wrapper) so a signal sent to this process reaches `wrangler dev`,
   // which then stops its workerd children.
-  const cli = createRequire(import.meta.url).resolve("wrangler/wrangler-dist/cli.js");
+  const cli = createRequire(import.meta.url).resolve("wrangler");
   const child = spawn(process.execPath, ["--no-warnings", "--experimental-vm-modules", cli, ...devArgs(process.argv.slice(2))], {
     stdio: "inherit",
     env: { WRANGLER_SEND_METRICS: "false", ...process.env },

@@ -15,6 +15,9 @@ import { registerVersionCreate } from "./routes/version-create";
 import { registerVersionGet } from "./routes/version-get";
 import { registerVersionsList } from "./routes/versions-list";
 import { pageRoutes } from "./routes/page";
+import { CORS_ROUTES, corsFor } from "./http/cors";
+import { logFields, requestId, requestLog } from "./http/observe";
+import { prewarmModel } from "./http/prewarm";
 
 /** Validation failures of any route become `{ error: { code: "invalid_request", message } }` 400s. */
 export const defaultHook: Hook<unknown, AppEnv, string, unknown> = (result, c) => {
@@ -48,20 +51,38 @@ export function createApp(deps: AppDeps) {
     outputs: outputDimensions(deps.manifest),
   };
 
+  // First: every response, errors and preflights included, gets an id and one log line.
+  app.use("*", requestId(), requestLog());
+  // Before CORS, so it sees the preflight's answer.
+  const prewarm = prewarmModel(deps);
+  app.on("GET", "/", prewarm);
+  app.on("OPTIONS", ["/v1/check", "/v1/identify"], prewarm);
+  for (const { paths, methods, allowHeaders } of CORS_ROUTES) {
+    const mw = corsFor(methods, allowHeaders);
+    for (const path of paths) app.use(path, mw);
+  }
+
   app.use("*", async (c, next) => {
     c.set("deps", deps);
     c.set("store", createReferenceStore({ kv: c.env.REFERENCES, model, cache: deps.referenceCache, now: deps.now }));
     await next();
   });
 
+  // Errors go into the request's one log line (requestLog), with its id, not into a line of their own.
   app.onError((err, c) => {
-    if (err instanceof ApiError) return c.json(errorBody(err), err.status);
+    if (err instanceof ApiError) {
+      logFields(c, { error: { code: err.code, message: err.message } });
+      return c.json(errorBody(err), err.status);
+    }
     if (err instanceof HTTPException) {
       const status = err.status as ContentfulStatusCode;
-      return c.json(errorBody(new ApiError(status, HTTP_CODES[status] ?? "http_error", err.message || "Request refused.")), status);
+      const apiError = new ApiError(status, HTTP_CODES[status] ?? "http_error", err.message || "Request refused.");
+      logFields(c, { error: { code: apiError.code, message: apiError.message } });
+      return c.json(errorBody(apiError), status);
     }
-    // Anything else is a bug: log it, tell the client nothing about internals.
-    console.error("unhandled error", c.req.method, c.req.path, err);
+    // Anything else is a bug: log it in full, tell the client nothing about internals.
+    const bug = err instanceof Error ? err : new Error(String(err));
+    logFields(c, { error: { code: "internal_error", message: `${bug.name}: ${bug.message}`, ...(bug.stack ? { stack: bug.stack } : {}) } });
     return c.json(errorBody(new ApiError(500, "internal_error", "Something went wrong on our side; please retry later.")), 500);
   });
 

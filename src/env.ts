@@ -1,3 +1,4 @@
+import type { LogFields } from "./http/observe";
 import type { Embedder } from "./model/session";
 import type { Manifest } from "./model/manifest";
 import type { IsolateCache } from "./references/cache";
@@ -16,7 +17,8 @@ export interface AppDeps {
 
 export interface AppEnv {
   Bindings: Bindings;
-  Variables: { store: ReferenceStore; deps: AppDeps };
+  /** `requestId`: set by the request-id middleware; `log`: fields routes add to the request's log line. */
+  Variables: { store: ReferenceStore; deps: AppDeps; requestId: string; log?: LogFields };
 }
 
 /** `API_KEYS` is a comma-separated secret; unset or blank means the check route is open. */

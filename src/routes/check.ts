@@ -2,6 +2,8 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
 import { requireApiKey } from "../http/auth";
 import { limitBody, MAX_IMAGE_REQUEST_BYTES, readImageBody } from "../http/body";
+import { logFields } from "../http/observe";
+import { rateLimit } from "../http/rate-limit";
 import { qualityHint } from "../image";
 import { ProfileSchema, VersionSchema } from "../references/schema";
 import { lookalikeMessage, nearestLookalike, outputFor, scoreEmbedding, verdictMessage, withHint } from "../scoring";
@@ -42,7 +44,8 @@ export const checkRoute = createRoute({
   tags: ["photos"],
   summary: "Is this photo really the crop? Scores a JPEG against the profile's reference",
   security: API_KEY_SECURITY,
-  middleware: [requireApiKey, limitBody(MAX_IMAGE_REQUEST_BYTES)] as const,
+  // Limited after the key check (counts per valid key) and before the body is read.
+  middleware: [requireApiKey, rateLimit("check"), limitBody(MAX_IMAGE_REQUEST_BYTES)] as const,
   request: {
     query: CheckQuerySchema,
     body: photoRequestBody,
@@ -52,6 +55,7 @@ export const checkRoute = createRoute({
     ...photoErrorResponses,
     404: errorResponse("Unknown profile or version"),
     409: errorResponse("The pinned version was made for another model"),
+    429: errorResponse("Over the rate limit (60 a minute per API key, or per client IP without keys); see Retry-After"),
     503: errorResponse("No active reference for the profile yet, or it was made for another model"),
   },
 });
@@ -69,6 +73,7 @@ export function registerCheck(app: OpenAPIHono<AppEnv>) {
     const query = c.req.valid("query");
     const profile = query.profile ?? defaultProfile(c.env);
     const { version } = query;
+    logFields(c, { profile, ...(version ? { version } : {}) });
     const bytes = await readImageBody(c.req.raw);
     // Cheap lookups first: an unknown profile costs no decoding.
     const stored = await c.var.store.resolve(profile, version, { knownProfile: profile === c.env.DEFAULT_PROFILE });
@@ -79,6 +84,8 @@ export function registerCheck(app: OpenAPIHono<AppEnv>) {
     const result = scoreEmbedding(vector, reference);
     const lookalike = nearestLookalike(vector, reference, result);
     const verdict = lookalike ? lookalikeMessage(lookalike.label, reference.displayName) : verdictMessage(result, reference.displayName);
+    const allTimings = { ...timings, totalMs: performance.now() - start };
+    logFields(c, { version: stored.version, verdict: result.verdict, score: result.score, timings: allTimings });
     return c.json(
       {
         ...result,
@@ -89,7 +96,7 @@ export function registerCheck(app: OpenAPIHono<AppEnv>) {
         lookalike,
         // A crop photo with a quality issue still passes; the hint says how to take a better one.
         message: withHint(verdict, qualityHint(quality.issues)),
-        timings: { ...timings, totalMs: performance.now() - start },
+        timings: allTimings,
       },
       200,
     );

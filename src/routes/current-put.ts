@@ -1,6 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
 import { requireAdmin } from "../http/auth";
+import { rateLimit } from "../http/rate-limit";
 import { limitBody } from "../http/body";
 import { VersionSchema } from "../references/schema";
 import { ADMIN_SECURITY, errorResponse, PointerSchema, ProfileParam } from "./schemas";
@@ -21,7 +22,7 @@ export const currentPutRoute = createRoute({
   tags: ["admin"],
   summary: "Activate a stored version, or roll back to an earlier one (admin)",
   security: ADMIN_SECURITY,
-  middleware: [requireAdmin, limitBody(4096)] as const,
+  middleware: [rateLimit("admin"), requireAdmin, limitBody(4096)] as const,
   request: {
     params: z.object({ profile: ProfileParam }),
     body: { required: true, content: { "application/json": { schema: z.object({ version: VersionSchema }).openapi("Activate") } } },
@@ -30,6 +31,7 @@ export const currentPutRoute = createRoute({
     200: { description: "Activated", content: { "application/json": { schema: ActivatedSchema } } },
     400: errorResponse("Invalid body"),
     401: errorResponse("Missing or wrong admin token (nothing is written)"),
+    429: errorResponse("Over the admin rate limit (10 a minute per client IP); see Retry-After"),
     404: errorResponse("Unknown profile or version"),
     409: errorResponse("That version was made with another model"),
   },

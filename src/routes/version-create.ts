@@ -2,6 +2,7 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 import { requireAdmin } from "../http/auth";
+import { rateLimit } from "../http/rate-limit";
 import { limitBody } from "../http/body";
 import { ReferenceSchema } from "../references/schema";
 import { ADMIN_SECURITY, errorResponse, PointerSchema, ProfileParam, VersionSummarySchema } from "./schemas";
@@ -18,7 +19,7 @@ export const versionCreateRoute = createRoute({
   tags: ["admin"],
   summary: "Store a new immutable reference version (admin); ?activate=true also makes it current",
   security: ADMIN_SECURITY,
-  middleware: [requireAdmin, limitBody(MAX_REFERENCE_BYTES)] as const,
+  middleware: [rateLimit("admin"), requireAdmin, limitBody(MAX_REFERENCE_BYTES)] as const,
   request: {
     params: z.object({ profile: ProfileParam }),
     query: z.object({
@@ -30,6 +31,7 @@ export const versionCreateRoute = createRoute({
     201: { description: "Stored", content: { "application/json": { schema: CreatedSchema } } },
     400: errorResponse("Invalid reference JSON, or its profile differs from the path"),
     401: errorResponse("Missing or wrong admin token (nothing is written)"),
+    429: errorResponse("Over the admin rate limit (10 a minute per client IP); see Retry-After"),
     409: errorResponse("The reference was made with another model or dimension"),
     413: errorResponse("Body over 1 MiB"),
     415: errorResponse("Not application/json"),

@@ -26,10 +26,14 @@ describe("npm start helpers", () => {
     expect(await readFile(a, "utf8")).toBe("ADMIN_TOKEN=mine\n");
   });
 
-  it("passes wrangler dev options through, defaulting to 127.0.0.1:8787", () => {
-    expect(devArgs([])).toEqual(["dev", "--ip", "127.0.0.1", "--port", "8787"]);
-    expect(devArgs(["--port", "9000"])).toEqual(["dev", "--ip", "127.0.0.1", "--port", "9000"]);
-    expect(devArgs(["--port=9001", "--ip", "0.0.0.0"])).toEqual(["dev", "--port=9001", "--ip", "0.0.0.0"]);
+  it("passes wrangler dev options through, defaulting to 127.0.0.1:8787 with rate limiting off", () => {
+    const off = ["--var", "RATE_LIMIT:off"];
+    expect(devArgs([])).toEqual(["dev", "--ip", "127.0.0.1", "--port", "8787", ...off]);
+    expect(devArgs(["--port", "9000"])).toEqual(["dev", "--ip", "127.0.0.1", ...off, "--port", "9000"]);
+    expect(devArgs(["--port=9001", "--ip", "0.0.0.0"])).toEqual(["dev", ...off, "--port=9001", "--ip", "0.0.0.0"]);
+    // The user's own RATE_LIMIT wins: ours is not added.
+    expect(devArgs(["--var", "RATE_LIMIT:on"])).toEqual(["dev", "--ip", "127.0.0.1", "--port", "8787", "--var", "RATE_LIMIT:on"]);
+    expect(devArgs(["--var=RATE_LIMIT:on"])).toEqual(["dev", "--ip", "127.0.0.1", "--port", "8787", "--var=RATE_LIMIT:on"]);
   });
 
   it("seeds the rice reference into local KV idempotently", async () => {

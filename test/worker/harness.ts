@@ -21,9 +21,13 @@ export function makeApp(): App {
 
 export type TestEnv = Partial<Env>;
 
-/** `app.request` with the test bindings: a known ADMIN_TOKEN and no API keys unless overridden. */
+/**
+ * `app.request` with the test bindings: a known ADMIN_TOKEN, no API keys and rate limiting off unless
+ * overridden (the limiter bindings are real and shared by all test files, so only the tests of limiting
+ * turn it on, each with its own client).
+ */
 export function call(app: App, path: string, init: RequestInit = {}, overrides: TestEnv = {}): Promise<Response> {
-  return Promise.resolve(app.request(path, init, { ...env, ADMIN_TOKEN, API_KEYS: "", ...overrides }));
+  return Promise.resolve(app.request(path, init, { ...env, ADMIN_TOKEN, API_KEYS: "", RATE_LIMIT: "off", ...overrides }));
 }
 
 export function uniqueProfile(prefix = "t"): string {

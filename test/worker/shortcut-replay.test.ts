@@ -41,7 +41,8 @@ const photo = (name: string, as = name): ShortcutFile => ({
 /** The worker behind the Shortcut's Get Contents of URL, with this test's bindings. */
 function worker(bindings: Partial<Env> = {}) {
   return async (request: Request) =>
-    app.request(request, undefined, { ...env, ADMIN_TOKEN, API_KEYS: "", DEFAULT_PROFILE: profile, ...bindings });
+    // RATE_LIMIT off: the limiter bindings are real and shared by all test files (see harness.call).
+    app.request(request, undefined, { ...env, ADMIN_TOKEN, API_KEYS: "", RATE_LIMIT: "off", DEFAULT_PROFILE: profile, ...bindings });
 }
 
 /** The same Shortcut with Request Body: Form, a File field under `field` (Shortcuts stores it as item type 5). */
