@@ -256,6 +256,8 @@ export interface components {
                 id: string;
                 sha256: string;
                 dimension: number;
+                /** @description model output the reference scores in; absent = embedding */
+                output?: string;
             };
             threshold: number;
             current: boolean;
@@ -289,6 +291,7 @@ export interface components {
                 id: string;
                 sha256: string;
                 dimension: number;
+                output?: string;
             };
             centroid: number[];
             /** @default [] */
@@ -506,6 +509,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Over the rate limit (60 a minute per API key, or per client IP without keys); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description No active reference for the profile yet, or it was made for another model */
             503: {
                 headers: {
@@ -597,6 +609,15 @@ export interface operations {
             };
             /** @description A JPEG that cannot be decoded */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the rate limit (60 a minute per API key, or per client IP without keys); see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -747,6 +768,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Over the admin rate limit (10 a minute per client IP); see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getVersion: {
@@ -845,6 +875,15 @@ export interface operations {
             };
             /** @description That version was made with another model */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the admin rate limit (10 a minute per client IP); see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

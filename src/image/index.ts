@@ -72,7 +72,9 @@ export function checkImage(bytes: Uint8Array, limits: ImageLimits) {
 export function imageToTensor(bytes: Uint8Array, preprocessing: Preprocessing, limits?: Partial<ImageLimits>): ImageTensor {
   const lim = resolveLimits(limits);
   const header = checkImage(bytes, lim);
-  const denom = chooseScaleDenom(header.width, header.height, lim.minScaledSide);
+  // The contract allows DCT scaling only while the decoded shorter side stays ≥ 2 × the model input.
+  const minSide = Math.max(lim.minScaledSide, 2 * Math.max(preprocessing.resize.width, preprocessing.resize.height));
+  const denom = chooseScaleDenom(header.width, header.height, minSide);
   const t0 = performance.now();
   const decoded = decodeJpeg(bytes, { scaleDenom: denom, maxMemoryBytes: lim.maxDecoderMemoryMB * 2 ** 20 });
   const t1 = performance.now();

@@ -14,7 +14,8 @@ export interface ImageLimits {
   maxDecoderMemoryMB: number;
   /**
    * DCT scaling: the decoder picks the largest reduction (1/2, 1/4, 1/8) that keeps the decoded shorter
-   * side at least this long. The contract requires ≥ 2 × the model input (256). `Infinity` disables it.
+   * side at least this long, and never below 2 × the model input (the contract's bound, applied by
+   * imageToTensor whatever this says). `Infinity` disables it.
    */
   minScaledSide: number;
 }

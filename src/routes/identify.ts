@@ -3,6 +3,7 @@ import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 import { requireApiKey } from "../http/auth";
 import { limitBody, MAX_IMAGE_REQUEST_BYTES, readImageBody } from "../http/body";
+import { rateLimit } from "../http/rate-limit";
 import { qualityHint } from "../image";
 import { ProfileSchema } from "../references/schema";
 import type { StoredReference } from "../references/store";
@@ -59,12 +60,14 @@ export const identifyRoute = createRoute({
   tags: ["photos"],
   summary: "Which crop is this? Scores a JPEG against every active profile and ranks them",
   security: API_KEY_SECURITY,
-  middleware: [requireApiKey, limitBody(MAX_IMAGE_REQUEST_BYTES)] as const,
+  // The same limit as /v1/check (one identify costs about one check): after the key check, before the body.
+  middleware: [requireApiKey, rateLimit("check"), limitBody(MAX_IMAGE_REQUEST_BYTES)] as const,
   request: { query: IdentifyQuerySchema, body: photoRequestBody },
   responses: {
     200: { description: "The profiles, ranked", content: { "application/json": { schema: IdentifyResponseSchema } } },
     ...photoErrorResponses,
     404: errorResponse("A profile named in ?profiles= does not exist"),
+    429: errorResponse("Over the rate limit (60 a minute per API key, or per client IP without keys); see Retry-After"),
     503: errorResponse("No candidate profile has a usable active reference"),
   },
 });

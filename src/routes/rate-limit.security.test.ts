@@ -36,6 +36,23 @@ beforeAll(async () => {
   expect((await call(app, `/v1/check?profile=${profile}`, jpeg(fixture("coffee.jpg")))).status).toBe(200);
 });
 
+describe("rate limiting of POST /v1/identify", () => {
+  it("shares the check limit: one client's 61st photo request in a minute gets 429, whichever of the two routes", async () => {
+    const { limit } = RATE_LIMITS.check;
+    const seen = await inOneWindow(async () => {
+      const ip = randomIp();
+      const statuses: number[] = [];
+      for (let i = 0; i < limit; i++) {
+        const path = i % 2 ? "/v1/identify" : `/v1/check?profile=${profile}`;
+        statuses.push((await call(app, path, emptyCheck({ "cf-connecting-ip": ip }), on)).status);
+      }
+      return { statuses, over: await call(app, "/v1/identify", emptyCheck({ "cf-connecting-ip": ip }), on) };
+    });
+    expect(seen.statuses).toEqual(Array(limit).fill(400)); // counted, then refused for the empty body
+    expect(await errorOf(seen.over)).toMatchObject({ status: 429, code: "rate_limited" });
+  });
+});
+
 describe("rate limiting of POST /v1/check", () => {
   const { limit, periodSeconds } = RATE_LIMITS.check;
 

@@ -17,7 +17,7 @@ describe("POST /v1/profiles/{profile}/versions (happy paths)", () => {
     const body = (await res.json()) as any;
     expect(body.current).toBeNull();
     expect(body.version).toMatchObject({
-      displayName: "rice leaf",
+      displayName: riceReference().displayName,
       model: { sha256: manifest.model.sha256, dimension: 512 },
       current: false,
       compatible: true,

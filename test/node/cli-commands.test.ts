@@ -28,11 +28,13 @@ const noStackTrace = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:
 let tmp: string;
 let manifest: { model: { id: string; sha256: string } };
 let riceEmbedding: number[];
+let FEATURES_DIM: number;
 
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), "cropgate-cli-"));
   const embedder = await loadNodeEmbedder();
   manifest = embedder.manifest;
+  FEATURES_DIM = embedder.manifest.model.outputs!.find((o) => o.name === "features")!.shape[1];
   const bytes = new Uint8Array(await readFile(join(FIX, "rice-bacterial.jpg")));
   riceEmbedding = l2normalize((await embedder.embedBatch([imageToTensor(bytes, embedder.preprocessing).tensor]))[0]!);
   await embedder.release();
@@ -157,22 +159,26 @@ describe("enroll", () => {
       profile: "tomato",
       displayName: "tomato leaf",
       createdBy: "cropgate enroll 0.1.0",
-      model: { id: manifest.model.id, sha256: manifest.model.sha256, dimension: 512 },
-      threshold: { score: "centroid-cosine", policy: { kind: "normal-accept-rate", target: 0.95 } },
+      // Enrolled in the model's `features` output by default (measured better for crops the head never saw).
+      model: { id: manifest.model.id, sha256: manifest.model.sha256, dimension: FEATURES_DIM, output: "features" },
+      // With --negatives, the negatives place the threshold with the held-out crop photos.
+      threshold: { score: "centroid-cosine", policy: { kind: "balanced-goals", normalAccept: 0.95, maxFalseAcceptPerGroup: 0.01 } },
     });
-    expect(a.centroid).toHaveLength(512);
+    expect(a.threshold.policy.worstGoalRatio).toBeGreaterThanOrEqual(0);
+    expect(a.centroid).toHaveLength(FEATURES_DIM);
     expect(Math.hypot(...a.centroid)).toBeCloseTo(1, 6);
     expect(a.prototypes).toHaveLength(3);
     for (const p of a.prototypes) expect(Math.hypot(...p)).toBeCloseTo(1, 6);
     expect(a.calibration.normal.count).toBe(10);
     expect(a.calibration.normal.histogram.counts.reduce((x: number, y: number) => x + y, 0)).toBe(10);
-    // 95 % of 10 held-out photos → at least 10 - floor(0.5) = 10 accepted: the threshold is their minimum.
-    expect(a.threshold.value).toBe(a.calibration.normal.min);
+    // Placed by the balanced rule: at or below the crop-only threshold (the held-out minimum) when the negatives
+    // stay below it, never so high that the worst goal ratio is beaten by another candidate.
+    expect(a.calibration.method).toMatch(/negatives together/);
     expect(Object.keys(a.calibration.negatives)).toEqual(["variants"]);
     expect(a.calibration.metrics).toHaveProperty("auroc");
     // Each negative folder becomes a lookalike: its label and the unit mean of its embeddings.
     expect(a.lookalikes.map((l: { label: string }) => l.label)).toEqual(["variants"]);
-    expect(a.lookalikes[0].vector).toHaveLength(512);
+    expect(a.lookalikes[0].vector).toHaveLength(FEATURES_DIM);
     expect(Math.hypot(...a.lookalikes[0].vector)).toBeCloseTo(1, 6);
 
     const summary = JSON.parse(r2.out);

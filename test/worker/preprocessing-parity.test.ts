@@ -77,12 +77,13 @@ describe.skipIf(!vectors)(`preprocessing parity with the Python pipeline${vector
     expect(await sha256(tensor)).toBe(expected.sha256);
   });
 
-  // What the worker really runs: images whose shorter side is ≥ 512 px are decoded at 1/2 or less
-  // (only astronaut.jpg, 512 px, among the fixtures). Measured on it (docs/images.md, "Parity"): largest
-  // sample difference 0.01667 (2.1 levels), channel means within 0.00234. The bounds sit just above.
+  // What the worker really runs: images whose shorter side is ≥ 4 × the model input are decoded at 1/2 or
+  // less (among the fixtures only astronaut-1024.jpg at the 160-px input). Measured on it: largest sample
+  // difference 0.0242 (3.1 levels; 0.01667 on a 512-px photo at the former 128-px input, docs/images.md),
+  // channel means within 0.0025. The bounds sit just above.
   it.each(v?.images ?? [])("$file: default (DCT-scaled when large) tensor matches within rounding", ({ file, tensor: expected }) => {
     const { tensor, info } = imageToTensor(fixture(file.replace("test/fixtures/images/", "")), manifest.preprocessing);
-    const tol = info.scale === 1 ? 0 : { sample: 0.02, channelMean: 0.0025 };
+    const tol = info.scale === 1 ? 0 : { sample: 0.03, channelMean: 0.003 };
     if (tol === 0) {
       expect(maxSampleDiff(tensor, expected)).toBe(0);
       return;
