@@ -13,6 +13,8 @@ import torch
 from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
                                       quant_pre_process, quantize_dynamic, quantize_static)
 
+from .preprocess import SIZE
+
 OPSET = 17
 INPUT, OUTPUT = "input", "embedding"
 
@@ -27,7 +29,7 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def export_fp32(model: torch.nn.Module, path: Path, size: int = 128, outputs: Sequence[str] = (OUTPUT,)) -> Path:
+def export_fp32(model: torch.nn.Module, path: Path, size: int = SIZE, outputs: Sequence[str] = (OUTPUT,)) -> Path:
     """outputs: the names of what model.forward returns (one tensor, or a tuple in this order)."""
     model = model.cpu().eval()
     dummy = torch.zeros(1, 3, size, size)

@@ -18,7 +18,7 @@ import torch
 
 from . import __version__, card, data, evaluation, features, head as H, loso, onnx_export, scoring, vectors
 from .embedder import TwoOutputEmbedder, imagenet_features
-from .preprocess import preprocess_file, preprocessing
+from .preprocess import SIZE, preprocess_file, preprocessing
 from .select_recipe import unseen_enrolment, unseen_features
 
 MODEL_FILE = "cropgate-embedder-int8.onnx"
@@ -40,7 +40,7 @@ class PipelineConfig:
     weights: Optional[Path]
     out_dir: Path
     work_dir: Path
-    size: int = 160
+    size: int = SIZE  # preprocess.SIZE: the input the shipped model and the preprocessing constant share
     recipe: str = "head-centroid"
     head: H.HeadConfig = field(default_factory=H.HeadConfig)
     views_target: int = 1000  # augmented views per source (features.views_per_photo)

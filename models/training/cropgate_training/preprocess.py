@@ -9,7 +9,7 @@ from typing import Optional, Sequence, Tuple
 import numpy as np
 from PIL import Image, ImageOps
 
-SIZE = 128
+SIZE = 160  # the shipped model's input (models/manifest.json); pipeline.PipelineConfig.size
 
 def preprocessing(size: int = SIZE) -> dict:
     """Written verbatim into manifest.preprocessing; the worker reads it."""

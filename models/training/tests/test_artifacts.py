@@ -42,8 +42,10 @@ def test_manifest_describes_the_model_file(manifest, model_path):
     assert manifest["preprocessing"] == PREPROCESSING
     g = onnx.load(str(model_path))
     assert [o.version for o in g.opset_import if o.domain in ("", "ai.onnx")] == [manifest["model"]["opset"]]
-    (inp,), (out,) = g.graph.input, g.graph.output
-    assert (inp.name, out.name) == (manifest["model"]["input"]["name"], manifest["model"]["output"]["name"])
+    (inp,), outs = g.graph.input, g.graph.output
+    assert inp.name == manifest["model"]["input"]["name"]
+    assert [o.name for o in outs] == [o["name"] for o in manifest["model"]["outputs"]] == ["embedding", "features"]
+    assert outs[0].name == manifest["model"]["output"]["name"]
     assert inp.type.tensor_type.shape.dim[0].dim_param == "batch"
 
 
@@ -61,9 +63,22 @@ def test_reference_shape_and_policy(reference):
     for p in reference["prototypes"]:
         assert len(p) == 512 and abs(np.linalg.norm(p) - 1) < 1e-5
     t = reference["threshold"]
-    assert t["policy"] == {"kind": "normal-accept-rate", "target": 0.95} and t["score"] == "centroid-cosine"
-    normal = reference["calibration"]["normal"]
-    assert normal["acceptRate"] >= 0.95 and sum(normal["histogram"]["counts"]) == normal["count"]
+    assert t["policy"]["kind"] == "balanced-goals" and t["score"] == "centroid-cosine"
+    lo, hi = t["policy"]["interval"]
+    assert lo <= t["value"] <= hi
+    cal = reference["calibration"]
+    normal = cal["normal"]
+    assert sum(normal["histogram"]["counts"]) == normal["count"]
+    # What the reference promises per source is what its own per-source record says, at this threshold.
+    for src, rate in cal["expectedAcceptRate"].items():
+        assert cal["bySource"][src]["normal"] and cal["bySource"][src]["inSourceAccept"] == pytest.approx(rate)
+    for src, rate in cal["falseAcceptRate"].items():
+        assert not cal["bySource"][src]["normal"] and cal["bySource"][src]["inSourceAccept"] == pytest.approx(rate)
+    assert "weeds-field" not in cal["falseAcceptRate"]  # measurement only (licence)
+    labels = {lk["label"] for lk in reference["lookalikes"]}
+    assert {"weeds in a paddy", "sugarcane"} <= labels
+    for lk in reference["lookalikes"]:
+        assert len(lk["vector"]) == 512 and abs(np.linalg.norm(lk["vector"]) - 1) < 1e-5
 
 
 def test_int8_model_reproduces_the_vectors_and_the_verdicts(manifest, model_path, reference, vectors):

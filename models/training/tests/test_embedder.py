@@ -34,7 +34,7 @@ def test_freeze_first_blocks():
 
 
 def test_onnx_export_contract_and_parity(model, tmp_path):
-    from cropgate_training.preprocess import preprocess_file
+    from cropgate_training.preprocess import SIZE, preprocess_file
     from cropgate_training.vectors import fixture_files
 
     path = onnx_export.export_fp32(model, tmp_path / "m.onnx")
@@ -43,7 +43,7 @@ def test_onnx_export_contract_and_parity(model, tmp_path):
     (inp,), (out,) = g.graph.input, g.graph.output
     assert inp.name == "input" and out.name == "embedding"
     assert inp.type.tensor_type.shape.dim[0].dim_param == "batch"
-    assert [d.dim_value for d in inp.type.tensor_type.shape.dim[1:]] == [3, 128, 128]
+    assert [d.dim_value for d in inp.type.tensor_type.shape.dim[1:]] == [3, SIZE, SIZE]
     x = np.stack([preprocess_file(f) for f in fixture_files()])  # real photos
     with torch.no_grad():
         want = model(torch.from_numpy(x)).numpy()

@@ -52,4 +52,4 @@ def test_pipeline_smoke(shared_data, tflite_weights, tmp_path):
     sess = onnx_export.session(model, 1, manifest["model"]["sessionConfig"])
     x = np.zeros((1, 3, cfg.size, cfg.size), np.float32)
     outs = onnx_export.run_all(sess, x)
-    assert outs["embedding"].shape == (1, 512) and outs["features"].shape == (1, 1280)
+    assert outs["embedding"].shape == (1, 512) and outs["features"].shape == (1, cfg.whiten_dim)

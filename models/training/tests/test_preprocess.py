@@ -54,8 +54,8 @@ def test_box_resize_matches_the_contract_description(case):
     img = pp.formula_image(case["width"], case["height"])
     box = case["box"] or pp.center_square_box(case["width"], case["height"])
     got = pp.array_to_tensor(img, box=box)
-    want = np.stack([(_oracle_box_resize(img[:, :, c], box, 128) - 127.5) / 127.5 for c in range(3)])
-    assert got.shape == (3, 128, 128) and got.dtype == np.float32
+    want = np.stack([(_oracle_box_resize(img[:, :, c], box, pp.SIZE) - 127.5) / 127.5 for c in range(3)])
+    assert got.shape == (3, pp.SIZE, pp.SIZE) and got.dtype == np.float32
     assert np.abs(got - want).max() < 1e-5
 
 
@@ -114,7 +114,7 @@ def test_other_modes_become_rgb(tmp_path, mode):
     p = tmp_path / ("x.jpg" if mode in ("L", "CMYK") else "x.png")
     img.save(p)
     x = pp.preprocess_file(p)
-    assert x.shape == (3, 128, 128)
+    assert x.shape == (3, pp.SIZE, pp.SIZE)
     if mode == "L":
         assert np.array_equal(x[0], x[1]) and np.array_equal(x[1], x[2])
 
