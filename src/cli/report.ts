@@ -2,6 +2,21 @@ import { histogramSpec, rocSpec, toSvg } from "./charts";
 import type { Evaluation, GroupScores } from "./evaluation";
 import { num, pct } from "./format";
 
+/** One wrongly accepted or wrongly refused photo, for the report's gallery. */
+export interface GalleryItem {
+  path: string;
+  group: string;
+  score: number;
+  lookalike?: string | null;
+  /** A data: URI of what the model saw (thumbnails.ts), or null when the photo could not be rendered. */
+  thumbnail: string | null;
+}
+
+export interface Gallery {
+  refusedNormals: GalleryItem[];
+  acceptedAnomalies: GalleryItem[];
+}
+
 export interface ReportMeta {
   profile: string;
   source: string;
@@ -13,7 +28,7 @@ const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
 /** A self-contained HTML page: inline CSS and inline SVG charts, no scripts, no external links. */
-export async function renderReport(e: Evaluation, groups: readonly GroupScores[], meta: ReportMeta): Promise<string> {
+export async function renderReport(e: Evaluation, groups: readonly GroupScores[], meta: ReportMeta, gallery?: Gallery): Promise<string> {
   const all = groups.flatMap((g) => g.scores);
   const lo = Math.min(Math.floor(Math.min(...all, e.threshold) * 10) / 10, 0.9);
   const domain: [number, number] = [lo, 1];
@@ -43,6 +58,10 @@ export async function renderReport(e: Evaluation, groups: readonly GroupScores[]
   tr.normal td:first-child { border-left: 4px solid #2e7d32; } tr.anomaly td:first-child { border-left: 4px solid #c62828; }
   .grid { display: flex; gap: .5rem 1.5rem; flex-wrap: wrap; }
   .note { color: #666; font-size: 12px; }
+  .gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: .8rem; }
+  .gallery figure { margin: 0; background: #f7f7f7; border-radius: 6px; padding: .4rem; }
+  .gallery img { width: 100%; aspect-ratio: 1; object-fit: cover; border-radius: 4px; display: block; }
+  .gallery figcaption { font-size: 12px; overflow-wrap: anywhere; margin-top: .3rem; }
 </style>
 </head>
 <body>
@@ -64,6 +83,7 @@ ${rows}
 </table></div>
 <p class="note">A normal directory is measured against all anomalies; an anomaly directory against all normal photos.
 TPR = share of crop photos accepted; FPR = share of anomalies accepted.</p>
+${gallery ? galleryHtml(gallery, e.threshold) : ""}
 <h2>ROC curve</h2>
 ${roc}
 <h2>Score histograms per directory (dashed line: the threshold)</h2>
@@ -72,5 +92,24 @@ ${histograms.map((svg) => `<div>${svg}</div>`).join("\n")}
 </div>
 </body>
 </html>
+`;
+}
+
+function tiles(items: readonly GalleryItem[]): string {
+  if (items.length === 0) return `<p class="note">None.</p>`;
+  const tile = (g: GalleryItem) =>
+    `<figure>${g.thumbnail ? `<img src="${g.thumbnail}" alt="${escapeHtml(g.path)}">` : ""}` +
+    `<figcaption><b>${num(g.score, 4)}</b> · ${escapeHtml(g.group)}${g.lookalike ? ` · looks like <i>${escapeHtml(g.lookalike)}</i>` : ""}` +
+    `<br>${escapeHtml(g.path)}</figcaption></figure>`;
+  return `<div class="gallery">${items.map(tile).join("\n")}</div>`;
+}
+
+/** The mistakes worth a look, worst first: as the model saw them (centre crop at its input size). */
+function galleryHtml(g: Gallery, threshold: number): string {
+  return `<h2>Crop photos refused, lowest score first (threshold ${num(threshold, 4)})</h2>
+${tiles(g.refusedNormals)}
+<h2>Anomalies accepted, highest score first</h2>
+${tiles(g.acceptedAnomalies)}
+<p class="note">Thumbnails show what the model saw: the photo after orientation, centre square crop and resize.</p>
 `;
 }

@@ -4,7 +4,7 @@ import { embedFiles, type SkippedFile } from "./embed-files";
 import { loadManifest, loadNodeEmbedder } from "./model";
 import { startProgress } from "./progress";
 import { loadReference } from "./reference-file";
-import { scoreEmbedding, verdictMessage } from "../scoring";
+import { lookalikeMessage, nearestLookalike, scoreEmbedding, verdictMessage } from "../scoring";
 import { checkRemote, RejectedPhoto } from "./worker-client";
 
 export interface ScoredPhoto extends ImageFile {
@@ -13,6 +13,8 @@ export interface ScoredPhoto extends ImageFile {
   verdict: "normal" | "anomaly";
   confidence?: number;
   message?: string;
+  /** What a refused photo looks more like, when the reference has lookalikes and one is clearly nearer. */
+  lookalike?: string | null;
 }
 
 export interface ScoreResult {
@@ -56,13 +58,15 @@ async function localScorer(options: ScorerOptions): Promise<Scorer> {
       // The worker's scoring and wording (src/scoring), so a local verdict reads like the worker's.
       const scored = embedded.map(({ embedding, ...file }) => {
         const s = scoreEmbedding(embedding, reference);
+        const lookalike = nearestLookalike(embedding, reference, s);
         return {
           ...file,
           score: s.score,
           threshold: s.threshold,
           verdict: s.verdict,
           confidence: s.confidence,
-          message: verdictMessage(s, reference.displayName),
+          message: lookalike ? lookalikeMessage(lookalike.label, reference.displayName) : verdictMessage(s, reference.displayName),
+          lookalike: lookalike?.label ?? null,
         };
       });
       return { scored, skipped };
@@ -91,7 +95,15 @@ function remoteScorer(url: string, options: ScorerOptions): Scorer {
           }
           try {
             const r = await checkRemote(bytes, { url, profile: options.profile, ...(options.apiKey ? { apiKey: options.apiKey } : {}) });
-            scored.push({ ...file, score: r.score, threshold: r.threshold, verdict: r.verdict, confidence: r.confidence, message: r.message });
+            scored.push({
+              ...file,
+              score: r.score,
+              threshold: r.threshold,
+              verdict: r.verdict,
+              confidence: r.confidence,
+              message: r.message,
+              lookalike: r.lookalike?.label ?? null,
+            });
           } catch (err) {
             if (!(err instanceof RejectedPhoto)) throw err;
             skipped.push({ ...file, reason: `${err.code}: ${err.message}` });

@@ -20,6 +20,7 @@ export const CheckResponseSchema = z.looseObject({
   message: z.string(),
   reference: z.looseObject({ version: z.string() }).optional(),
   quality: z.looseObject({ ok: z.boolean(), issues: z.array(z.string()) }).optional(),
+  lookalike: z.looseObject({ label: z.string(), similarity: z.number() }).nullable().optional(),
 });
 export type CheckResponse = z.infer<typeof CheckResponseSchema>;
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main";
 import { loadNodeEmbedder } from "../../src/cli/model";
 import { dot, l2normalize } from "../../src/cli/vectors";
-import { imageToTensor } from "../../src/image";
+import { imageToTensor, type Preprocessing } from "../../src/image";
 import { describe as describeScores } from "../../src/cli/stats";
 
 const REPO = new URL("../../", import.meta.url).pathname;
@@ -29,12 +29,14 @@ let tmp: string;
 let manifest: { model: { id: string; sha256: string } };
 let riceEmbedding: number[];
 let FEATURES_DIM: number;
+let manifestPreprocessing: Preprocessing;
 
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), "cropgate-cli-"));
   const embedder = await loadNodeEmbedder();
   manifest = embedder.manifest;
   FEATURES_DIM = embedder.manifest.model.outputs!.find((o) => o.name === "features")!.shape[1];
+  manifestPreprocessing = embedder.preprocessing;
   const bytes = new Uint8Array(await readFile(join(FIX, "rice-bacterial.jpg")));
   riceEmbedding = l2normalize((await embedder.embedBatch([imageToTensor(bytes, embedder.preprocessing).tensor]))[0]!);
   await embedder.release();
@@ -273,13 +275,42 @@ describe("evaluate", () => {
 
     const html = await readFile(report, "utf8");
     expect(html.match(/<svg/g)).toHaveLength(5); // 4 histograms + ROC
-    expect(html).not.toMatch(/<script|<link|src=/i);
+    // Self-contained: no scripts, no links; the only sources are inline data: thumbnails of the gallery.
+    expect(html).not.toMatch(/<script|<link/i);
+    expect(html.replace(/src="data:image\/jpeg;base64,[A-Za-z0-9+/=]+"/g, "")).not.toMatch(/src=/i);
     expect(html.replace(/http:\/\/www\.w3\.org\/[\w/]+/g, "")).not.toMatch(/https?:\/\//);
     expect(html).toContain("coffee.jpg");
 
     const text = await run("evaluate", "--normal", TOMATO, "--anomaly", anomalies[0]!, "--reference", ref);
     expect(text.out).toMatch(/^group\s+kind\s+photos\s+accepted\s+rejected/m);
     expect(text.out).toMatch(/^ALL\s+11\s/m);
+  });
+
+  it("shows the worst mistakes in the report's gallery as the model saw them, worst first and bounded", { timeout: 120_000 }, async () => {
+    // Threshold -1: every anomaly is accepted, so the gallery's "accepted" side is known exactly.
+    const ref = await referenceFile("all-pass.json", -1);
+    const report = join(tmp, "gallery.html");
+    const anomalies = ["chelsea.jpg", "coffee.jpg", "astronaut.jpg"].map((f) => join(FIX, f));
+    const r = await run("evaluate", "--normal", TOMATO, ...anomalies.flatMap((a) => ["--anomaly", a]), "--reference", ref,
+      "--report", report, "--gallery", "2", "--json");
+    expect(r.code, r.err).toBe(0);
+    const scores = new Map<string, number>(JSON.parse(r.out).mistakes.acceptedAnomalies.map((m: { path: string; score: number }) => [m.path, m.score]));
+    const html = await readFile(report, "utf8");
+    const accepted = html.slice(html.indexOf("Anomalies accepted, highest score first"), html.indexOf("Thumbnails show"));
+    const figures = accepted.match(/<figure>.*?<\/figure>/gs) ?? [];
+    expect(figures).toHaveLength(2); // --gallery 2 of the 3 accepted anomalies
+    const shownScores = figures.map((f) => Number(/<b>([-\d.]+)<\/b>/.exec(f)![1]));
+    expect(shownScores[0]).toBeGreaterThanOrEqual(shownScores[1]!); // worst (highest) first
+    expect(Math.max(...scores.values())).toBeCloseTo(shownScores[0]!, 4);
+    // Each thumbnail is a real JPEG of the model's input size.
+    for (const f of figures) {
+      const b64 = /src="data:image\/jpeg;base64,([^"]+)"/.exec(f)![1]!;
+      const bytes = Buffer.from(b64, "base64");
+      expect([bytes[0], bytes[1]]).toEqual([0xff, 0xd8]);
+      expect(imageToTensor(new Uint8Array(bytes), manifestPreprocessing).info.width).toBe(manifestPreprocessing.resize.width);
+    }
+    expect(html).toMatch(/Crop photos refused, lowest score first[\s\S]*None\./); // threshold -1 refuses nothing
+    expect((await run("evaluate", "--normal", TOMATO, "--anomaly", anomalies[0]!, "--reference", ref, "--gallery", "3")).code).toBe(2);
   });
 
   it("errors: missing groups (2), a directory with no usable photo (3)", { timeout: 60_000 }, async () => {

@@ -1,11 +1,13 @@
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { checkProfile, groupNames, isPositiveInt, parse, parseNumber } from "../args";
 import { CliError, ExitCode, usageError } from "../cli-error";
 import { discoverImages } from "../discover";
 import { evaluateGroups, type Evaluation, type GroupScores } from "../evaluation";
 import { num, pct, table } from "../format";
 import { reportSkippedTo, type Io } from "../io";
+import { loadManifest } from "../model";
 import { renderReport } from "../report";
+import { modelViewThumbnail } from "../thumbnails";
 import { createScorer } from "../scorers";
 
 export const EVALUATE_USAGE = `usage: npm run evaluate -- --normal <dir>… --anomaly <dir>… [options]
@@ -18,7 +20,9 @@ accept/reject counts at the reference's threshold, overall and per directory.
   --profile <p>        profile (default: rice)
   --reference <file>   reference JSON to score against locally (default: models/references/<profile>.json)
   --url <worker>       score through a running worker instead (POST <url>/v1/check)
-  --report <out.html>  write a self-contained HTML report (histograms per group, ROC curve)
+  --report <out.html>  write a self-contained HTML report (per-directory table, ROC curve, histograms, and a
+                       gallery of the worst mistakes as the model saw them, with lookalike labels)
+  --gallery <n>        with --report: at most n photos of each kind of mistake in the gallery (default 24)
   --scores <out.csv>   write every photo's score and verdict (path, group, kind, score, verdict)
   --show <n>           list the n worst mistakes of each kind (default 5; 0 for none)
   --limit <n>          use only the first n files (name order) of each directory
@@ -39,6 +43,7 @@ export async function evaluate(argv: readonly string[], io: Io): Promise<ExitCod
       report: { type: "string" },
       scores: { type: "string" },
       show: { type: "string" },
+      gallery: { type: "string" },
       limit: { type: "string" },
       threads: { type: "string" },
       json: { type: "boolean", default: false },
@@ -59,6 +64,8 @@ export async function evaluate(argv: readonly string[], io: Io): Promise<ExitCod
   const limit = values.limit === undefined ? undefined : parseNumber("limit", values.limit, 0, isPositiveInt, "a positive integer");
   const threads = parseNumber("threads", values.threads, 1, isPositiveInt, "a positive integer");
   const show = parseNumber("show", values.show, 5, (x) => Number.isInteger(x) && x >= 0, "a whole number");
+  const galleryCap = parseNumber("gallery", values.gallery, 24, (x) => Number.isInteger(x) && x >= 0, "a whole number");
+  if (values.gallery !== undefined && !values.report) throw usageError("--gallery is only used with --report");
 
   const args = [...values.normal.map((a) => ({ arg: a, kind: "normal" as const })), ...values.anomaly.map((a) => ({ arg: a, kind: "anomaly" as const }))];
   const duplicate = args.find((a, i) => args.findIndex((b) => b.arg === a.arg) !== i);
@@ -96,7 +103,14 @@ export async function evaluate(argv: readonly string[], io: Io): Promise<ExitCod
   }
   const evaluation = evaluateGroups(groups, thresholds[0]!);
   const kindOf = new Map(args.map((a) => [a.arg, a.kind]));
-  const photos = result.scored.map((s) => ({ path: s.path, group: names.get(s.group)!, kind: kindOf.get(s.group)!, score: s.score, verdict: s.verdict }));
+  const photos = result.scored.map((s) => ({
+    path: s.path,
+    group: names.get(s.group)!,
+    kind: kindOf.get(s.group)!,
+    score: s.score,
+    verdict: s.verdict,
+    lookalike: s.lookalike ?? null,
+  }));
   // The photos a person should look at first: crop photos rejected (lowest first), anomalies let through (highest first).
   const mistakes = {
     rejectedNormals: photos.filter((p) => p.kind === "normal" && p.verdict === "anomaly").sort((a, b) => a.score - b.score).slice(0, show),
@@ -111,7 +125,24 @@ export async function evaluate(argv: readonly string[], io: Io): Promise<ExitCod
   const meta = { profile: scorer.profile, source: scorer.source, skipped: result.skipped.length, createdAt: new Date().toISOString() };
 
   if (values.report) {
-    const html = await renderReport(evaluation, groups, meta);
+    const preprocessing = (await loadManifest()).preprocessing;
+    const toItems = async (list: typeof photos) =>
+      Promise.all(
+        list.slice(0, galleryCap).map(async (p) => {
+          let thumbnail: string | null = null;
+          try {
+            thumbnail = modelViewThumbnail(new Uint8Array(await readFile(p.path)), preprocessing);
+          } catch {
+            // Scored photos decode; a file changed since is shown without a picture rather than failing the report.
+          }
+          return { path: p.path, group: p.group, score: p.score, lookalike: p.lookalike, thumbnail };
+        }),
+      );
+    const gallery = {
+      refusedNormals: await toItems(photos.filter((p) => p.kind === "normal" && p.verdict === "anomaly").sort((a, b) => a.score - b.score)),
+      acceptedAnomalies: await toItems(photos.filter((p) => p.kind === "anomaly" && p.verdict === "normal").sort((a, b) => b.score - a.score)),
+    };
+    const html = await renderReport(evaluation, groups, meta, gallery);
     await writeFile(values.report, html).catch((err: Error) => {
       throw usageError(`cannot write ${values.report}: ${err.message}`);
     });
