@@ -185,7 +185,7 @@ async function nodeRunner(): Promise<NodeRun> {
     const t0 = performance.now();
     const r = imageToTensor(bytes, preprocessing);
     const t1 = performance.now();
-    await session.run({ [input]: new ort.Tensor("float32", r.tensor, [1, 3, 128, 128]) });
+    await session.run({ [input]: new ort.Tensor("float32", r.tensor, [1, ...(manifestJson.model.input.shape.slice(1) as number[])]) });
     const t2 = performance.now();
     return { decode: r.timings.decodeMs, preprocess: r.timings.preprocessMs, inference: t2 - t1, total: t2 - t0 };
   };

@@ -67,7 +67,7 @@ async function main() {
   console.log(`bench:images — ${new Date().toISOString()}, node ${process.version}, ${RUNS} warm runs (median); load average ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
   const session = await ort.InferenceSession.create(join(ROOT, "models", manifestJson.model.file), { intraOpNumThreads: 1, interOpNumThreads: 1 });
   const embed = async (t: Float32Array) =>
-    (await session.run({ [manifestJson.model.input.name]: new ort.Tensor("float32", t, [1, 3, 128, 128]) }))[manifestJson.model.output.name]!.data as Float32Array;
+    (await session.run({ [manifestJson.model.input.name]: new ort.Tensor("float32", t, [1, ...(manifestJson.model.input.shape.slice(1) as number[])]) }))[manifestJson.model.output.name]!.data as Float32Array;
   console.log(`model for cosines: ${manifestJson.model.id}`);
 
   console.log("\n## time and peak memory (decode, or decode + preprocess for src/image)");

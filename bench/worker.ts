@@ -37,7 +37,7 @@ export default {
           // What session creation costs at each ORT graph optimisation level (the worker uses "all"),
           // and what each level's inference then costs: where the cold start could be cut.
           const out: Record<string, { createMs: number; inferMs: number }> = {};
-          const tensor = lastTensor ?? new Float32Array(3 * 128 * 128).fill(0.5);
+          const tensor = lastTensor ?? new Float32Array((manifest.model.input.shape.slice(1) as number[]).reduce((a, b) => a * b, 1)).fill(0.5);
           // "all" again last: later sessions run on wasm code V8 has tiered up meanwhile, so compare it with both.
           const order = [["all", "all"], ["extended", "extended"], ["basic", "basic"], ["disabled", "disabled"], ["all (again)", "all"]] as const;
           for (const [label, level] of order) {
@@ -49,7 +49,7 @@ export default {
                 extra: sessionConfigEntries(manifest),
               });
               const createMs = performance.now() - c0;
-              const feeds = { [manifest.model.input.name]: new ort.Tensor("float32", tensor, [1, 3, 128, 128]) };
+              const feeds = { [manifest.model.input.name]: new ort.Tensor("float32", tensor, [1, ...(manifest.model.input.shape.slice(1) as number[])]) };
               await session.run(feeds);
               const runs: number[] = [];
               for (let i = 0; i < 5; i++) {
@@ -115,7 +115,7 @@ export default {
         }
         case "/infer": {
           const embedder = await (url.searchParams.has("fused") ? (fused ??= createEmbedder(modelBytes, manifest, { disableQuantQdq: false })) : getEmbedder());
-          const tensor = lastTensor ?? new Float32Array(3 * 128 * 128);
+          const tensor = lastTensor ?? new Float32Array((manifest.model.input.shape.slice(1) as number[]).reduce((a, b) => a * b, 1));
           const e = await embedder.embed(tensor);
           return json({ dim: e.length });
         }
