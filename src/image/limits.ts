@@ -14,8 +14,8 @@ export interface ImageLimits {
   maxDecoderMemoryMB: number;
   /**
    * DCT scaling: the decoder picks the largest reduction (1/2, 1/4, 1/8) that keeps the decoded shorter
-   * side at least this long, and never below 2 × the model input (the contract's bound, applied by
-   * imageToTensor whatever this says). `Infinity` disables it.
+   * side at least this long. Left at its default, imageToTensor raises it to 2 × the model input (the
+   * contract's bound); given explicitly, it is used as it is. `Infinity` disables it.
    */
   minScaledSide: number;
 }
