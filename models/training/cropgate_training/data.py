@@ -1,11 +1,11 @@
-"""Finding the images, grouping them, and the seeded per-group train/validation split."""
+"""Finding the images, grouping them by source and leaf folder, and which sets may train the shipped model."""
 from __future__ import annotations
 
 import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 from PIL import Image
@@ -131,23 +131,6 @@ def _seeded_groups(items: Sequence[Item], seed: int) -> Iterator[Tuple[List[Item
         groups.setdefault(it.group, []).append(it)
     for g in sorted(groups):
         yield sorted(groups[g], key=lambda i: i.path), np.random.default_rng([seed, zlib.crc32(g.encode())])
-
-
-def split(
-    items: Sequence[Item], val_fraction: float = 0.2, seed: int = 0, force_val: Iterable[str] = ()
-) -> Tuple[List[Item], List[Item]]:
-    """Stratified per group: round(val_fraction * n) of each group go to validation, forced paths first."""
-    forced = set(force_val)
-    train: List[Item] = []
-    val: List[Item] = []
-    for members, rng in _seeded_groups(items, seed):
-        n_val = max(1, int(round(val_fraction * len(members)))) if len(members) > 1 else 0
-        order = [members[i] for i in rng.permutation(len(members))]
-        order.sort(key=lambda i: i.path not in forced)  # stable: forced first, rest in seeded order
-        n_val = max(n_val, sum(i.path in forced for i in members))
-        val += order[:n_val]
-        train += order[n_val:]
-    return train, val
 
 
 def limit_per_group(items: Sequence[Item], n: Optional[int], seed: int = 0) -> List[Item]:

@@ -18,8 +18,8 @@ import torch
 
 from .augment import phone_photo
 from .data import Item
-from .preprocess import image_to_tensor, preprocess_file
-from .train import load_train_image, seed_everything
+from .preprocess import image_to_tensor, load_rgb
+from .train import seed_everything, shrink
 
 
 class Backbone(torch.nn.Module):
@@ -97,13 +97,13 @@ def extract(runners: Dict[int, Runner], items: Sequence[Item], views: Sequence[i
                 bufs[s].clear()
 
     for n, (it, v) in enumerate(zip(items, views)):
-        img = load_train_image(it.path, 10_000)  # oriented RGB; the clean view is the canonical recipe on it
+        img = load_rgb(it.path)  # oriented RGB; the clean view is the canonical recipe on it
         for s in todo:
             bufs[s].append(image_to_tensor(img, size=s))
         item_idx.append(n)
         clean.append(True)
         if v:
-            small = load_train_image(it.path, max(320, 2 * max(todo)))
+            small = shrink(img, max(320, 2 * max(todo)))  # the same decode, shrunk for cheap augmenting
             for _ in range(v):
                 a = aug(small)
                 for s in todo:
@@ -154,10 +154,3 @@ def backbone(weights: Optional[Path], seed: int = 0) -> Backbone:
     from .embedder import build
 
     return Backbone(build(weights, seed).features).eval()
-
-
-def by_item(fs: FeatureSet) -> Dict[int, np.ndarray]:
-    out: Dict[int, List[int]] = {}
-    for r, i in enumerate(fs.item):
-        out.setdefault(int(i), []).append(r)
-    return {k: np.array(v) for k, v in out.items()}

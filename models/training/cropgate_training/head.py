@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from pytorch_metric_learning.losses import ArcFaceLoss
 
-from .scoring import centroid, centroid_scores, l2n
+from .scoring import l2n
 from .train import sampling_weights, seed_everything
 
 
@@ -72,10 +72,6 @@ def knn_scores(e: np.ndarray, ref: np.ndarray, k: int) -> np.ndarray:
     s = l2n(e) @ l2n(ref).T
     k = max(1, min(k, ref.shape[0]))
     return np.sort(s, axis=1)[:, -k:].mean(axis=1)
-
-
-def centroid_score(e_ref: np.ndarray, e: np.ndarray) -> np.ndarray:
-    return centroid_scores(e, centroid(e_ref))
 
 
 @dataclass

@@ -80,6 +80,10 @@ _WHITENINGS: Dict[tuple, H.Whitening] = {}
 
 def fit(recipe: Recipe, fs: FeatureSet, items: Sequence[Item], rows: np.ndarray) -> Fitted:
     """Fit on the feature rows `rows` (views of training photos)."""
+    # Only sets the data README lets train the shipped model (data.Item.trainable) may ever be fitted on:
+    # CWFID and the unseen crops are scored, never learned from, in every fold and in the shipped head.
+    if not all(items[i].trainable for i in np.unique(fs.item[rows])):
+        raise ValueError("fit() was given photos of a measurement-only set")
     normal = np.array([items[i].normal for i in fs.item[rows]])
     clean = fs.clean[rows]
     fc = None
@@ -198,18 +202,6 @@ def place_threshold(normal: Dict[str, np.ndarray], negative: Dict[str, np.ndarra
     else:
         lo = hi = t = float(cand[j] if j - i == len(at) - 1 else cand[i])
     return {"value": t, "worstGoalRatio": float(ratio(t)), "interval": [lo, hi]}
-
-
-def rates(scores: np.ndarray, items: Sequence[Item], threshold: float, key: str = "source") -> Dict[str, Dict]:
-    """Accept rate per source (normal) / false-accept rate per source (negative) at threshold."""
-    out: Dict[str, Dict] = {}
-    for name in sorted({getattr(i, key) for i in items}):
-        m = np.array([getattr(i, key) == name for i in items]) & ~np.isnan(scores)
-        if not m.any():
-            continue
-        normal = items[int(np.nonzero(m)[0][0])].normal
-        out[name] = {"normal": normal, "count": int(m.sum()), "acceptRate": float((scores[m] >= threshold).mean())}
-    return out
 
 
 def split_by_source(scores: np.ndarray, items: Sequence[Item], normal: bool) -> Dict[str, np.ndarray]:

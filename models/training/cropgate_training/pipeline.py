@@ -120,9 +120,9 @@ def run(cfg: PipelineConfig, log: Callable[[str], None] = print) -> Dict:
     nor = loso.split_by_source(sc.kfold, items, True)
     neg = loso.split_by_source(np.where(trainable, sc.kfold, np.nan), items, False)
     lg_neg = loso.split_by_source(np.where(trainable, sc.loso, np.nan), items, False)
-    placed = loso.place_threshold(nor, neg)
+    summary = loso.summarise(sc, items)  # places the threshold on exactly nor and neg (loso.summarise)
+    placed = summary["threshold"]
     th = placed["value"]
-    summary = loso.summarise(sc, items)
     lap("calibrate", t0)
 
     # --- the shipped head: trained on every photo that may train it

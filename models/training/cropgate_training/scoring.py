@@ -37,10 +37,6 @@ def centroid_scores(embeddings: np.ndarray, c: np.ndarray) -> np.ndarray:
     return l2n(embeddings) @ np.asarray(c, dtype=np.float64)
 
 
-def prototype_scores(embeddings: np.ndarray, protos: np.ndarray) -> np.ndarray:
-    return (l2n(embeddings) @ np.asarray(protos, dtype=np.float64).T).max(axis=1)
-
-
 def threshold_at_accept_rate(normal_scores: Sequence[float], target: float) -> float:
     """Largest observed normal score t with mean(score >= t) >= target (verdict: score >= t is normal)."""
     s = np.sort(np.asarray(normal_scores, dtype=np.float64))
