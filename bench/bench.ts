@@ -11,6 +11,7 @@ import jpeg from "jpeg-js";
 import * as ort from "onnxruntime-node";
 import { unstable_dev } from "wrangler";
 import { imageToTensor } from "../src/image";
+import { descendants } from "./proc";
 import { ManifestSchema, sessionConfigEntries } from "../src/model/manifest";
 import manifestJson from "../models/manifest.json" with { type: "json" };
 
@@ -66,21 +67,6 @@ async function peakDuring(pid: number, fn: () => Promise<unknown> | unknown): Pr
   if (!resetPeak(pid)) return null;
   await fn();
   return memKb(pid).hwm - before;
-}
-function descendants(pid: number): number[] {
-  const kids = new Map<number, number[]>();
-  for (const d of readdirSync("/proc").filter((x) => /^\d+$/.test(x))) {
-    try {
-      const ppid = Number(readFileSync(`/proc/${d}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
-      kids.set(ppid, [...(kids.get(ppid) ?? []), Number(d)]);
-    } catch {
-      /* gone */
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => (kids.get(p) ?? []).forEach((c) => (out.push(c), walk(c)));
-  walk(pid);
-  return out;
 }
 // wrangler runs two workerd processes (its proxy and the user worker, started on first request): the
 // user worker is the larger one.

@@ -5,11 +5,12 @@
 // nodejs_compat), ORT's wasm memory (the bench worker's own debug-only report) and the workerd process's
 // RSS. Figures are printed, not asserted.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { unstable_dev } from "wrangler";
+import { descendants } from "./proc";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const { values } = parseArgs({
@@ -32,18 +33,7 @@ function rssBytes(pid: number): number {
 }
 /** The user worker's workerd process: the largest workerd descendant of this process. */
 function workerdPid(): number | undefined {
-  const kids = new Map<number, number[]>();
-  for (const d of readdirSync("/proc").filter((x) => /^\d+$/.test(x))) {
-    try {
-      const ppid = Number(readFileSync(`/proc/${d}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
-      kids.set(ppid, [...(kids.get(ppid) ?? []), Number(d)]);
-    } catch {
-      /* gone */
-    }
-  }
-  const all: number[] = [];
-  const walk = (p: number) => (kids.get(p) ?? []).forEach((c) => (all.push(c), walk(c)));
-  walk(process.pid);
+  const all = descendants(process.pid);
   const workerd = all.filter((p) => {
     try {
       return readFileSync(`/proc/${p}/cmdline`, "utf8").includes("workerd");

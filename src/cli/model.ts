@@ -39,6 +39,8 @@ export interface NodeEmbedder {
 
 export interface NodeEmbedderOptions {
   modelsDir?: string;
+  /** The manifest, when the caller has already read it (the one in modelsDir). */
+  manifest?: Manifest;
   threads?: number;
   /** Which model output to return (`embedding`, `features`, ...); default the primary output. */
   output?: string;
@@ -46,7 +48,7 @@ export interface NodeEmbedderOptions {
 
 export async function loadNodeEmbedder(options: NodeEmbedderOptions = {}): Promise<NodeEmbedder> {
   const modelsDir = options.modelsDir ?? MODELS_DIR;
-  const manifest = await loadManifest(modelsDir);
+  const manifest = options.manifest ?? (await loadManifest(modelsDir));
   const recipe = PreprocessingSchema.safeParse(manifest.preprocessing);
   if (!recipe.success) {
     throw new CliError(ExitCode.Failure, `models/manifest.json asks for a preprocessing src/image does not implement: ${recipe.error.message}`);

@@ -44,9 +44,11 @@ export async function createScorer(options: ScorerOptions): Promise<Scorer> {
 }
 
 async function localScorer(options: ScorerOptions): Promise<Scorer> {
-  const reference = await loadReference(await loadManifest(), options.reference, options.profile);
+  const manifest = await loadManifest();
+  const reference = await loadReference(manifest, options.reference, options.profile);
   // The reference names the model output it scores in (the trained head's `embedding` unless it says otherwise).
   const embedder = await loadNodeEmbedder({
+    manifest,
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     ...(reference.model.output === undefined ? {} : { output: reference.model.output }),
   });

@@ -3,20 +3,16 @@ import { withPrecompiledWasm } from "./ort-wasm";
 import { type Manifest, outputDimensions, sessionConfigEntries } from "./manifest";
 import { sha256Hex } from "./sha256";
 
-/** Every output of one inference, by output name (e.g. `embedding`, `features`), unnormalised. */
-export type Embeddings = Record<string, Float32Array>;
-
 /** A loaded model: turns one preprocessed NCHW tensor into its (unnormalised) embeddings. */
 export interface Embedder {
   readonly manifest: Manifest;
-  /** All outputs of one run: references that score in different outputs share one inference. */
-  embedAll(tensor: Float32Array): Promise<Embeddings>;
-  /** The same as embedAll (the name the routes use). */
+  /** One inference, every output by name: references that score in different outputs share it. */
   run(tensor: Float32Array): Promise<ModelOutputs>;
   /** One output (default: the primary one). */
   embed(tensor: Float32Array, output?: string): Promise<Float32Array>;
 }
 
+/** Every output of one inference, by output name (e.g. `embedding`, `features`), unnormalised. */
 export type ModelOutputs = Readonly<Record<string, Float32Array>>;
 
 export interface EmbedderOptions {
@@ -62,14 +58,14 @@ export async function createEmbedder(
 
   // ORT's wasm session runs one inference at a time; chain runs so concurrent requests queue.
   let queue: Promise<unknown> = Promise.resolve();
-  const embedAll = (tensor: Float32Array): Promise<Embeddings> => {
+  const run = (tensor: Float32Array): Promise<ModelOutputs> => {
     if (tensor.length !== size) {
       return Promise.reject(new Error(`tensor has ${tensor.length} values, model wants ${size}`));
     }
-    const run = queue.then(async () => {
+    const done = queue.then(async () => {
       const feeds = { [input.name]: new ort.Tensor("float32", tensor, [1, channels, height, width]) };
       const result = await session.run(feeds);
-      const embeddings: Embeddings = {};
+      const embeddings: Record<string, Float32Array> = {};
       for (const [name, dimension] of Object.entries(dimensions)) {
         const out = result[name];
         if (!out || !(out.data instanceof Float32Array) || out.data.length !== dimension) {
@@ -81,16 +77,15 @@ export async function createEmbedder(
       }
       return embeddings;
     });
-    queue = run.catch(() => undefined);
-    return run;
+    queue = done.catch(() => undefined);
+    return done;
   };
   return {
     manifest,
-    embedAll,
-    run: embedAll,
+    run,
     async embed(tensor, name = output.name) {
       if (!(name in dimensions)) throw new Error(`the model has no output ${name}`);
-      return (await embedAll(tensor))[name]!;
+      return (await run(tensor))[name]!;
     },
   };
 }

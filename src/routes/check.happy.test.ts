@@ -117,7 +117,7 @@ describe("POST /v1/check (happy paths)", () => {
     // Scored in `features`, not the head's `embedding`: the rice profile gives the same photo another score.
     const asRice = await check(fixture("tomato/healthy.jpg"));
     expect(Math.abs(asRice.score - same.score)).toBeGreaterThan(0.05);
-    const all = await embedder.embedAll(tensorOf("chelsea.jpg"));
+    const all = await embedder.run(tensorOf("chelsea.jpg"));
     expect(Object.keys(all).sort()).toEqual(manifest.model.outputs!.map((o) => o.name).sort());
     expect((await check(fixture("chelsea.jpg"), `profile=${enrolled}`)).score).toBeCloseTo(cosine(all.features!, own), 6);
   });

@@ -79,7 +79,7 @@ describe("POST /v1/identify (happy paths)", () => {
       getEmbedder: async (): Promise<Embedder> => {
         const e = await getEmbedder();
         const run = (t: Float32Array) => (runs++, e.run(t));
-        return { manifest: e.manifest, embed: (t, o) => e.embed(t, o), embedAll: run, run };
+        return { manifest: e.manifest, embed: (t, o) => e.embed(t, o), run };
       },
       referenceCache: new IsolateCache(),
       now: () => new Date(),

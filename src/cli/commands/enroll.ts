@@ -112,12 +112,13 @@ export async function enroll(argv: readonly string[], io: Io): Promise<ExitCode>
 
   const normalFiles = await discoverImages(normalArgs, limit);
   const negativeFiles = await discoverImages(negativeArgs.map((n) => n.path));
-  const modelOutputs = outputDimensions(await loadManifest());
+  const loaded = await loadManifest();
+  const modelOutputs = outputDimensions(loaded);
   const output = values.output ?? ("features" in modelOutputs ? "features" : undefined);
   if (output !== undefined && !(output in modelOutputs)) {
     throw usageError(`--output ${output}: the model has the outputs ${Object.keys(modelOutputs).join(", ")}`);
   }
-  const embedder = await loadNodeEmbedder({ threads, ...(output === undefined ? {} : { output }) });
+  const embedder = await loadNodeEmbedder({ threads, manifest: loaded, ...(output === undefined ? {} : { output }) });
   const manifest = embedder.manifest;
   let enrollment: Enrollment;
   const skipped: SkippedFile[] = [];
