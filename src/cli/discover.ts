@@ -6,14 +6,16 @@ export interface ImageFile {
   path: string;
   /** The command-line argument it came from: results are reported per argument ("per directory"). */
   group: string;
+  /** Named on the command line itself rather than found in a folder: reported even when it is not an image. */
+  named?: boolean;
 }
 
 /**
  * Expands files and directories (recursively) into a sorted list of candidate photos. The format is
- * judged later from the bytes, not the extension, so a README or a PNG shows up as a skipped file
- * with its reason rather than vanishing; only hidden entries (".DS_Store", ".git") are left out.
- * Sorting is by code unit, not locale, so the order (and k-means, folds) is the same on every machine.
- * `limit` keeps the first N files of each argument in that order.
+ * judged later from the bytes, not the extension (photo-file.ts): a PNG shows up as a skipped file with
+ * its reason, a file that is no image at all (manifest.csv) is only counted; hidden entries (".DS_Store",
+ * ".git") are left out. Sorting is by code unit, not locale, so the order (and k-means, folds) is the
+ * same on every machine. `limit` keeps the first N files of each argument in that order.
  */
 export async function discoverImages(args: readonly string[], limit?: number): Promise<ImageFile[]> {
   const files: ImageFile[] = [];
@@ -24,7 +26,11 @@ export async function discoverImages(args: readonly string[], limit?: number): P
     } catch {
       throw usageError(`no such file or directory: ${arg}`);
     }
-    const found = info.isDirectory() ? await walk(arg) : [arg];
+    if (!info.isDirectory()) {
+      files.push({ path: arg, group: arg, named: true });
+      continue;
+    }
+    const found = await walk(arg);
     const kept = limit === undefined ? found : found.slice(0, limit);
     files.push(...kept.map((path) => ({ path, group: arg })));
   }

@@ -1,6 +1,6 @@
 import { histogramSpec, rocSpec, toSvg } from "./charts";
 import type { Evaluation, GroupScores } from "./evaluation";
-import { num, pct } from "./format";
+import { digitsToTell, num, pct } from "./format";
 
 /** One wrongly accepted or wrongly refused photo, for the report's gallery. */
 export interface GalleryItem {
@@ -21,6 +21,8 @@ export interface ReportMeta {
   profile: string;
   source: string;
   skipped: number;
+  /** Files in the folders that are not images (counted only). */
+  ignored?: number;
   createdAt: string;
 }
 
@@ -32,16 +34,21 @@ export async function renderReport(e: Evaluation, groups: readonly GroupScores[]
   const all = groups.flatMap((g) => g.scores);
   const lo = Math.min(Math.floor(Math.min(...all, e.threshold) * 10) / 10, 0.9);
   const domain: [number, number] = [lo, 1];
-  const histograms = await Promise.all(groups.map((g) => toSvg(histogramSpec(g, e.threshold, domain))));
+  const band = e.lowerThreshold < e.threshold;
+  const histograms = await Promise.all(groups.map((g) => toSvg(histogramSpec(g, e.threshold, domain, band ? e.lowerThreshold : undefined))));
   const roc = await toSvg(rocSpec(e.roc, e.threshold));
   const o = e.overall;
+  const d = digitsToTell([e.threshold, e.lowerThreshold]);
   const rows = e.groups
     .map(
       (g) =>
-        `<tr class="${g.kind}"><td>${escapeHtml(g.name)}</td><td>${g.kind}</td><td>${g.count}</td><td>${g.accepted}</td>` +
-        `<td>${g.rejected}</td><td>${pct(g.acceptRate)}</td><td>${num(g.auroc, 4)}</td><td>${pct(g.fprAt95Tpr)}</td><td>${pct(g.tprAt1Fpr)}</td></tr>`,
+        `<tr class="${g.kind}${g.inSample ? " in-sample" : ""}"><td>${escapeHtml(g.name)}${g.inSample ? ` <span class="tag">in-sample</span>` : ""}</td>` +
+        `<td>${g.kind}</td><td>${g.count}</td><td>${g.accepted}</td>${band ? `<td>${g.uncertain}</td>` : ""}` +
+        `<td>${g.rejected}</td><td>${pct(g.acceptRate)}</td><td>${num(g.auroc, 4)}</td><td>${pct(g.fprAt95Tpr)}</td><td>${pct(g.tprAt1Fpr)}</td>` +
+        `<td>${g.inSample ? `${g.inSample.photos}/${g.count} (${escapeHtml(g.inSample.sources.join(", "))})` : ""}</td></tr>`,
     )
     .join("\n");
+  const inSample = e.groups.filter((g) => g.inSample);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -62,31 +69,45 @@ export async function renderReport(e: Evaluation, groups: readonly GroupScores[]
   .gallery figure { margin: 0; background: #f7f7f7; border-radius: 6px; padding: .4rem; }
   .gallery img { width: 100%; aspect-ratio: 1; object-fit: cover; border-radius: 4px; display: block; }
   .gallery figcaption { font-size: 12px; overflow-wrap: anywhere; margin-top: .3rem; }
+  tr.in-sample td { color: #777; font-style: italic; }
+  .tag { font-style: normal; font-size: 11px; background: #fff3cd; color: #6b4e00; border-radius: 3px; padding: 0 .3rem; }
+  .warn { background: #fff3cd; border-left: 4px solid #b58900; padding: .5rem .8rem; }
 </style>
 </head>
 <body>
 <h1>cropgate evaluation — profile <code>${escapeHtml(meta.profile)}</code></h1>
-<p>Scored by ${escapeHtml(meta.source)} on ${escapeHtml(meta.createdAt)}. Threshold <b>${num(e.threshold, 4)}</b>
-(a photo passes when its cosine score to the reference centroid is ≥ the threshold).
-${meta.skipped > 0 ? `${meta.skipped} unreadable or unsupported files were skipped.` : ""}</p>
+<p>Scored by ${escapeHtml(meta.source)} on ${escapeHtml(meta.createdAt)}. Threshold <b>${e.threshold.toFixed(d)}</b>
+(a photo passes when its score to the reference is ≥ the threshold)${
+    band ? `; between <b>${e.lowerThreshold.toFixed(d)}</b> and the threshold a photo is <i>uncertain</i> (a retake, neither a pass nor a refusal)` : ""
+  }.
+${meta.skipped > 0 ? `${meta.skipped} unreadable or unsupported photos were skipped.` : ""}
+${meta.ignored ? `${meta.ignored} files that are not images were ignored.` : ""}</p>
+${
+  inSample.length > 0
+    ? `<p class="warn"><b>In-sample:</b> ${inSample.map((g) => escapeHtml(g.name)).join(", ")} hold${inSample.length === 1 ? "s" : ""} photos the reference was built from
+(listed in its <code>data.photos</code>). Their figures measure the photos it learnt from, not held-out results.</p>`
+    : ""
+}
 <div class="headline">
   <div>AUROC<b>${num(o.auroc, 4)}</b></div>
   <div>FPR at 95 % TPR<b>${pct(o.fprAt95Tpr)}</b></div>
   <div>TPR at 1 % FPR<b>${pct(o.tprAt1Fpr)}</b></div>
   <div>crop photos accepted<b>${o.normal.accepted}/${o.normal.count}</b></div>
-  <div>anomalies accepted<b>${o.anomaly.accepted}/${o.anomaly.count}</b></div>
+  <div>anomalies accepted<b>${o.anomaly.accepted}/${o.anomaly.count}</b></div>${
+    band ? `\n  <div>uncertain (crop / anomalies)<b>${o.normal.uncertain} / ${o.anomaly.uncertain}</b></div>` : ""
+  }
 </div>
 <h2>Per directory</h2>
 <div class="table-wrap"><table>
-<tr><th>group</th><th>kind</th><th>photos</th><th>accepted</th><th>rejected</th><th>accept rate</th><th>AUROC</th><th>FPR@95%TPR</th><th>TPR@1%FPR</th></tr>
+<tr><th>group</th><th>kind</th><th>photos</th><th>accepted</th>${band ? "<th>uncertain</th>" : ""}<th>rejected</th><th>accept rate</th><th>AUROC</th><th>FPR@95%TPR</th><th>TPR@1%FPR</th><th>in-sample</th></tr>
 ${rows}
 </table></div>
 <p class="note">A normal directory is measured against all anomalies; an anomaly directory against all normal photos.
 TPR = share of crop photos accepted; FPR = share of anomalies accepted.</p>
-${gallery ? galleryHtml(gallery, e.threshold) : ""}
+${gallery ? galleryHtml(gallery, e.threshold, d) : ""}
 <h2>ROC curve</h2>
 ${roc}
-<h2>Score histograms per directory (dashed line: the threshold)</h2>
+<h2>Score histograms per directory (dashed line: the threshold${band ? "; dotted: the lower threshold" : ""})</h2>
 <div class="grid">
 ${histograms.map((svg) => `<div>${svg}</div>`).join("\n")}
 </div>
@@ -105,8 +126,8 @@ function tiles(items: readonly GalleryItem[]): string {
 }
 
 /** The mistakes worth a look, worst first: as the model saw them (centre crop at its input size). */
-function galleryHtml(g: Gallery, threshold: number): string {
-  return `<h2>Crop photos refused, lowest score first (threshold ${num(threshold, 4)})</h2>
+function galleryHtml(g: Gallery, threshold: number, digits: number): string {
+  return `<h2>Crop photos refused, lowest score first (threshold ${threshold.toFixed(digits)})</h2>
 ${tiles(g.refusedNormals)}
 <h2>Anomalies accepted, highest score first</h2>
 ${tiles(g.acceptedAnomalies)}

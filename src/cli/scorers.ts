@@ -1,25 +1,34 @@
-import { readFile } from "node:fs/promises";
+import type { PhotoHashes } from "../references/schema";
+import { checkMessage, nearestLookalike, scoreEmbedding, type Verdict } from "../scoring";
 import type { ImageFile } from "./discover";
 import { embedFiles, type SkippedFile } from "./embed-files";
 import { loadManifest, loadNodeEmbedder } from "./model";
+import { readPhoto, terminalReason } from "./photo-file";
 import { startProgress } from "./progress";
 import { loadReference } from "./reference-file";
-import { lookalikeMessage, nearestLookalike, scoreEmbedding, verdictMessage } from "../scoring";
-import { checkRemote, RejectedPhoto } from "./worker-client";
+import { checkRemote, fetchReferenceData, RejectedPhoto } from "./worker-client";
 
 export interface ScoredPhoto extends ImageFile {
   score: number;
   threshold: number;
-  verdict: "normal" | "anomaly";
+  /** Equals `threshold` when the reference has no uncertain band. */
+  lowerThreshold: number;
+  verdict: Verdict;
   confidence?: number;
   message?: string;
   /** What a refused photo looks more like, when the reference has lookalikes and one is clearly nearer. */
   lookalike?: string | null;
+  /** First 16 hex digits of the file's sha256, to match against the reference's `data.photos`. */
+  sha16: string;
+  /** The reference version that scored it (remote scoring only: the worker says). */
+  version?: string;
 }
 
 export interface ScoreResult {
   scored: ScoredPhoto[];
   skipped: SkippedFile[];
+  /** Files in the folders that are not images: counted, never reported one by one. */
+  ignored: ImageFile[];
 }
 
 /** Scores photos against one reference, either here (onnxruntime-node) or through a running worker. */
@@ -28,6 +37,8 @@ export interface Scorer {
   readonly source: string;
   readonly profile: string;
   score(files: readonly ImageFile[], label: string): Promise<ScoreResult>;
+  /** The reference's `data.photos` (which photo files made it), or null when it lists none. */
+  photoHashes(scored: readonly ScoredPhoto[]): Promise<PhotoHashes | null>;
   close(): Promise<void>;
 }
 
@@ -56,66 +67,73 @@ async function localScorer(options: ScorerOptions): Promise<Scorer> {
     source: `local ${options.reference ?? `models/references/${options.profile}.json`}`,
     profile: reference.profile,
     async score(files, label) {
-      const { embedded, skipped } = await embedFiles(files, embedder, label);
+      const { embedded, skipped, ignored } = await embedFiles(files, embedder, label);
       // The worker's scoring and wording (src/scoring), so a local verdict reads like the worker's.
-      const scored = embedded.map(({ embedding, ...file }) => {
+      const scored = embedded.map(({ embedding, issues, ...file }) => {
         const s = scoreEmbedding(embedding, reference);
         const lookalike = nearestLookalike(embedding, reference, s);
         return {
           ...file,
           score: s.score,
           threshold: s.threshold,
+          lowerThreshold: s.lowerThreshold,
           verdict: s.verdict,
           confidence: s.confidence,
-          message: lookalike ? lookalikeMessage(lookalike.label, reference.displayName) : verdictMessage(s, reference.displayName),
+          message: checkMessage({ verdict: s.verdict, displayName: reference.displayName, lookalike: lookalike?.label ?? null, issues }),
           lookalike: lookalike?.label ?? null,
         };
       });
-      return { scored, skipped };
+      return { scored, skipped, ignored };
     },
+    photoHashes: async () => reference.data?.photos ?? null,
     close: () => embedder.release(),
   };
 }
 
 function remoteScorer(url: string, options: ScorerOptions): Scorer {
+  const auth = options.apiKey ? { apiKey: options.apiKey } : {};
   return {
     source: `worker ${url}`,
     profile: options.profile,
     async score(files, label) {
-      const scored: ScoredPhoto[] = [];
-      const skipped: SkippedFile[] = [];
+      const result: ScoreResult = { scored: [], skipped: [], ignored: [] };
       const progress = startProgress(label, files.length);
       try {
         for (const file of files) {
-          let bytes: Uint8Array<ArrayBuffer>;
-          try {
-            bytes = new Uint8Array(await readFile(file.path));
-          } catch (err) {
-            skipped.push({ ...file, reason: `unreadable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
-            progress.tick();
-            continue;
-          }
-          try {
-            const r = await checkRemote(bytes, { url, profile: options.profile, ...(options.apiKey ? { apiKey: options.apiKey } : {}) });
-            scored.push({
-              ...file,
-              score: r.score,
-              threshold: r.threshold,
-              verdict: r.verdict,
-              confidence: r.confidence,
-              message: r.message,
-              lookalike: r.lookalike?.label ?? null,
-            });
-          } catch (err) {
-            if (!(err instanceof RejectedPhoto)) throw err;
-            skipped.push({ ...file, reason: `${err.code}: ${err.message}` });
+          const read = await readPhoto(file);
+          if (read.kind === "ignored") result.ignored.push(file);
+          else if (read.kind === "skipped") result.skipped.push({ ...file, reason: read.reason });
+          else {
+            try {
+              const r = await checkRemote(read.bytes, { url, profile: options.profile, ...auth });
+              result.scored.push({
+                ...file,
+                sha16: read.sha16,
+                score: r.score,
+                threshold: r.threshold,
+                // A worker from before the uncertain band has no lowerThreshold: its two verdicts split at threshold.
+                lowerThreshold: r.lowerThreshold ?? r.threshold,
+                verdict: r.verdict,
+                confidence: r.confidence,
+                message: r.message,
+                lookalike: r.lookalike?.label ?? null,
+                ...(r.reference ? { version: r.reference.version } : {}),
+              });
+            } catch (err) {
+              if (!(err instanceof RejectedPhoto)) throw err;
+              result.skipped.push({ ...file, reason: terminalReason(err.code, err.message, err.details) });
+            }
           }
           progress.tick();
         }
       } finally {
         progress.stop();
       }
-      return { scored, skipped };
+      return result;
+    },
+    async photoHashes(scored) {
+      const version = scored.find((s) => s.version)?.version;
+      return version ? fetchReferenceData(url, options.profile, version, auth) : null;
     },
     close: async () => {},
   };

@@ -135,14 +135,20 @@ export interface components {
             defaultProfile: string;
         };
         CheckResult: {
-            /** @enum {string} */
-            verdict: "normal" | "anomaly";
+            /**
+             * @description normal: score >= threshold (a photo of the crop: pass it on); uncertain: lowerThreshold <= score < threshold (neither a pass nor a refusal: ask for a retake); anomaly: score < lowerThreshold (not the crop)
+             * @enum {string}
+             */
+            verdict: "normal" | "uncertain" | "anomaly";
+            /** @description true only for verdict normal */
             normal: boolean;
-            /** @description cosine similarity of the photo's embedding to the reference centroid */
+            /** @description cosine similarity of the photo's embedding to the reference: to its centroid, or the largest to any prototype (threshold.score of the reference) */
             score: number;
             /** @description score >= threshold means normal */
             threshold: number;
-            /** @description confidence in the verdict; 0.5 at the threshold */
+            /** @description score < lowerThreshold means anomaly; equals threshold when the reference has no uncertain band */
+            lowerThreshold: number;
+            /** @description confidence in the verdict; 0.5 at the nearest of the two thresholds */
             confidence: number;
             profile: string;
             reference: {
@@ -154,12 +160,15 @@ export interface components {
                 sha256: string;
             };
             quality: components["schemas"]["Quality"];
-            /** @description for a refused photo clearly nearer to one of the reference's lookalikes (weeds, another crop…) than to the crop: which; else null */
+            /** @description for a refused photo (anomaly) clearly nearer to one of the reference's lookalikes (weeds, another crop…) than to the crop: which; else null */
             lookalike: {
                 label: string;
                 similarity: number;
             } | null;
-            /** @example This looks like a rice leaf. */
+            /**
+             * @description one line for the person holding the phone: what was checked and what to do next; a quality issue leads it when the photo is not passed, and is a tip when it is
+             * @example Rice photo: ready for the disease check.
+             */
             message: string;
             /** @description server-side milliseconds; coarse on deployed Workers, whose clock only advances on I/O */
             timings: {
@@ -209,7 +218,7 @@ export interface components {
                 id: string;
                 sha256: string;
             };
-            /** @example This looks like a rice leaf. */
+            /** @example Rice photo: ready for the disease check. */
             message: string;
             timings: {
                 decodeMs: number;
@@ -221,10 +230,17 @@ export interface components {
         RankedProfile: {
             profile: string;
             displayName: string;
-            /** @description cosine similarity to the profile's reference centroid */
+            /** @description cosine similarity to the profile's reference (centroid, or the nearest prototype) */
             score: number;
             threshold: number;
-            /** @description score >= threshold: the photo passes this profile's gate */
+            /** @description score < lowerThreshold: anomaly; equals threshold when the reference has no uncertain band */
+            lowerThreshold: number;
+            /**
+             * @description this profile's verdict, as /v1/check would answer it
+             * @enum {string}
+             */
+            verdict: "normal" | "uncertain" | "anomaly";
+            /** @description verdict normal (score >= threshold): the photo passes this profile's gate */
             normal: boolean;
             confidence: number;
             /** @description the reference version scored against */
@@ -302,8 +318,12 @@ export interface components {
             }[];
             threshold: {
                 value: number;
-                /** @enum {string} */
-                score: "centroid-cosine";
+                lower?: number;
+                /**
+                 * @default centroid-cosine
+                 * @enum {string}
+                 */
+                score: "centroid-cosine" | "prototype-max-cosine";
                 policy: {
                     kind: string;
                 } & {
@@ -369,6 +389,14 @@ export interface components {
                 [key: string]: unknown;
             };
             data?: {
+                photos?: {
+                    /** @enum {string} */
+                    hash: "sha256-16";
+                    sources: {
+                        [key: string]: string[];
+                    };
+                };
+            } & {
                 [key: string]: unknown;
             };
         };

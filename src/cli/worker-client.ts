@@ -1,5 +1,7 @@
 import createClient from "openapi-fetch";
 import { z } from "zod";
+import { PhotoHashesSchema, type PhotoHashes } from "../references/schema";
+import { VERDICTS } from "../scoring/verdict";
 import { CliError, ExitCode } from "./cli-error";
 import type { components, paths } from "./worker-api";
 
@@ -11,10 +13,11 @@ import type { components, paths } from "./worker-api";
 
 /** What the CLI reads from `POST /v1/check` (issue 3's API); extra fields are ignored. */
 export const CheckResponseSchema = z.looseObject({
-  verdict: z.enum(["normal", "anomaly"]),
+  verdict: z.enum(VERDICTS),
   normal: z.boolean(),
   score: z.number(),
   threshold: z.number(),
+  lowerThreshold: z.number().optional(),
   confidence: z.number(),
   profile: z.string(),
   message: z.string(),
@@ -24,7 +27,7 @@ export const CheckResponseSchema = z.looseObject({
 });
 export type CheckResponse = z.infer<typeof CheckResponseSchema>;
 
-const ErrorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+const ErrorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }) });
 /** `201` of `POST /v1/profiles/{profile}/versions`: the version summary the worker assigned. */
 const CreatedSchema = z.looseObject({ version: z.looseObject({ version: z.string() }) });
 
@@ -34,6 +37,7 @@ export class RejectedPhoto extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -66,7 +70,7 @@ async function reach<T>(base: URL, request: () => Promise<T>): Promise<T> {
 }
 
 /** The `{ error: { code, message } }` body of a refusal, or a stand-in when the body is not one. */
-function errorOf(body: unknown, res: Response): { code: string; message: string } {
+function errorOf(body: unknown, res: Response): { code: string; message: string; details?: Record<string, unknown> } {
   const parsed = ErrorBodySchema.safeParse(body);
   return parsed.success ? parsed.data.error : { code: `http_${res.status}`, message: res.statusText || "no error body" };
 }
@@ -92,13 +96,36 @@ export async function checkRemote(bytes: Uint8Array<ArrayBuffer>, options: Check
   );
   if (!response.ok) {
     const e = errorOf(error, response);
-    if ([400, 413, 415, 422].includes(response.status)) throw new RejectedPhoto(response.status, e.code, e.message);
+    if ([400, 413, 415, 422].includes(response.status)) throw new RejectedPhoto(response.status, e.code, e.message, e.details);
     throw new CliError(ExitCode.Remote, `${base.origin} answered ${response.status} ${e.code}: ${e.message}`);
   }
   const parsed = CheckResponseSchema.safeParse(data);
   if (!parsed.success) throw new CliError(ExitCode.Remote, `${base.origin} sent an unexpected /v1/check response`);
   return parsed.data;
 }
+
+/** `data.photos` of a stored version, or null when it has none (an older reference, or one without provenance). */
+export async function fetchReferenceData(
+  url: string,
+  profile: string,
+  version: string,
+  options: { apiKey?: string } = {},
+): Promise<PhotoHashes | null> {
+  const { base, api } = client(url, options.apiKey ? { "x-api-key": options.apiKey } : {});
+  const { data, error, response } = await reach(base, () =>
+    api.GET("/v1/profiles/{profile}/versions/{version}", { params: { path: { profile, version }, query: {} } }),
+  );
+  if (!response.ok) {
+    const e = errorOf(error, response);
+    throw new CliError(ExitCode.Remote, `${base.origin} answered ${response.status} ${e.code}: ${e.message}`);
+  }
+  const parsed = StoredPhotosSchema.safeParse(data);
+  return parsed.success ? (parsed.data.reference.data?.photos ?? null) : null;
+}
+
+const StoredPhotosSchema = z.looseObject({
+  reference: z.looseObject({ data: z.looseObject({ photos: PhotoHashesSchema.optional() }).optional() }),
+});
 
 /** Stores a reference through the admin API and activates it; returns the version the worker assigned. */
 export async function uploadReference(

@@ -15,7 +15,7 @@ export { sniffImageFormat, type ImageFormat } from "./sniff";
 export { readJpegHeader, type JpegHeader } from "./jpeg-header";
 export { decodeJpeg, type ScaleDenom } from "./jpeg-decoder";
 export { chooseScaleDenom } from "./scaling";
-export { QUALITY_ISSUES, qualityHint, type Quality, type QualityIssue } from "./quality";
+export { QUALITY_ISSUES, type Quality, type QualityIssue } from "./quality";
 
 export interface ImageInfo {
   format: "jpeg";

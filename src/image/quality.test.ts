@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { fixture } from "./fixtures";
 import { DEFAULT_PREPROCESSING, imageToTensor } from "./index";
-import { QUALITY_THRESHOLDS, measureQuality, qualityHint, qualityIssues } from "./quality";
+import { QUALITY_THRESHOLDS, measureQuality, qualityIssues } from "./quality";
 
 const quality = (name: string) => imageToTensor(fixture(name), DEFAULT_PREPROCESSING).quality;
 const flat = (w: number, h: number, v: number) => ({ width: w, height: h, channels: 3, data: new Uint8Array(w * h * 3).fill(v) });
@@ -40,11 +40,5 @@ describe("photo quality", () => {
       for (let y = 0; y < 256; y++) for (let x = 0; x < 256; x++) img.data.fill(((x >> 2) + (y >> 2)) % 2 ? hi : lo, (y * 256 + x) * 3, (y * 256 + x) * 3 + 3);
       expect(measureQuality(img).sharpness).toBeGreaterThan(QUALITY_THRESHOLDS.minSharpness * 10);
     }
-  });
-
-  it("says how to retake, one sentence per issue", () => {
-    expect(qualityHint(["dark"])).toBe("Too dark: retake in daylight.");
-    expect(qualityHint([])).toBe("");
-    expect(qualityHint(["blurry", "low_resolution"]).split(". ")).toHaveLength(2);
   });
 });

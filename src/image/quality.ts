@@ -146,18 +146,6 @@ export function qualityIssues(stats: QualityStats, t: Readonly<QualityThresholds
   return issues;
 }
 
-const HINTS: Record<QualityIssue, string> = {
-  dark: "Too dark: retake in daylight.",
-  overexposed: "Too bright: retake out of direct glare, or with the sun behind you.",
-  blurry: "Blurred: hold the phone still and tap the leaf to focus before you take the photo.",
-  low_resolution: "Too small: send the original photo, not a thumbnail.",
-};
-
-/** One hint per issue, joined; "" when there is none. */
-export function qualityHint(issues: readonly QualityIssue[]): string {
-  return issues.map((i) => HINTS[i]).join(" ");
-}
-
 export interface Quality {
   ok: boolean;
   issues: QualityIssue[];

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SCORE_KINDS } from "../scoring/verdict";
 
 /**
  * The reference JSON of docs/contracts.md §3: `models/references/<profile>.json`, the body of an
@@ -39,6 +40,14 @@ export const ScoreStatsSchema = z.object({
 export const LookalikeSchema = z.object({ label: z.string().min(1).max(60), vector: UnitVector });
 export type Lookalike = z.infer<typeof LookalikeSchema>;
 
+/** `data.photos` (contract §3): the first 16 hex digits of the sha256 of each photo file that made the reference, by source. */
+export const PHOTO_HASH_LENGTH = 16;
+export const PhotoHashesSchema = z.object({
+  hash: z.literal("sha256-16"),
+  sources: z.record(z.string().min(1), z.array(z.string().regex(/^[0-9a-f]{16}$/, "16 lower-case hex digits"))),
+});
+export type PhotoHashes = z.infer<typeof PhotoHashesSchema>;
+
 export const ReferenceSchema = z
   .object({
     schema: z.literal("cropgate.reference/v1"),
@@ -59,7 +68,9 @@ export const ReferenceSchema = z
     lookalikes: z.array(LookalikeSchema).max(64).optional(),
     threshold: z.looseObject({
       value: z.number().min(-1).max(1),
-      score: z.literal("centroid-cosine"),
+      // The uncertain band [lower, value) of contract §3; absent = no band, two verdicts.
+      lower: z.number().min(-1).max(1).optional(),
+      score: z.enum(SCORE_KINDS).default("centroid-cosine"),
       policy: z.looseObject({ kind: z.string().min(1) }),
       prototypeValue: z.number().min(-1).max(1).optional(),
     }),
@@ -72,9 +83,17 @@ export const ReferenceSchema = z
         .looseObject({ auroc: Finite.nullable().optional(), fprAt95Tpr: Finite.nullable().optional(), tprAt1Fpr: Finite.nullable().optional() })
         .optional(),
     }),
-    data: z.record(z.string(), z.unknown()).optional(),
+    // Free-form provenance; the one known key, `photos`, is checked so `evaluate` can trust it.
+    data: z.looseObject({ photos: PhotoHashesSchema.optional() }).optional(),
   })
   .superRefine((ref, ctx) => {
+    const { lower, value, score } = ref.threshold;
+    if (lower !== undefined && lower > value) {
+      ctx.addIssue({ code: "custom", path: ["threshold", "lower"], message: `${lower} is above threshold.value ${value}; the uncertain band is [lower, value)` });
+    }
+    if (score === "prototype-max-cosine" && ref.prototypes.length === 0) {
+      ctx.addIssue({ code: "custom", path: ["prototypes"], message: "threshold.score 'prototype-max-cosine' needs at least one prototype" });
+    }
     const dim = ref.model.dimension;
     if (ref.centroid.length !== dim) {
       ctx.addIssue({ code: "custom", path: ["centroid"], message: `has ${ref.centroid.length} values, model.dimension is ${dim}` });

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { imageToTensor } from "../image";
 import { getEmbedder } from "../model/bundled";
-import { cosine, l2Normalize } from "../scoring";
+import { cosine, cropPhrase, l2Normalize } from "../scoring";
 import { call, fixture, jpeg, makeApp, manifest, riceReference, uniqueProfile, upload } from "../../test/worker/harness";
 
 const app = makeApp();
@@ -9,6 +9,7 @@ const profile = uniqueProfile("rice");
 let version: string;
 
 type Check = Record<string, any>;
+const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 const check = async (bytes: Uint8Array, query = `profile=${profile}`): Promise<Check> => {
   const res = await call(app, `/v1/check?${query}`, jpeg(bytes));
   expect(res.status, await res.clone().text()).toBe(200);
@@ -23,7 +24,7 @@ describe("POST /v1/check (happy paths)", () => {
   it("answers the full verdict shape", async () => {
     const body = await check(fixture("rice-bacterial.jpg"));
     expect(Object.keys(body).sort()).toEqual(
-      ["confidence", "lookalike", "message", "model", "normal", "profile", "quality", "reference", "score", "threshold", "timings", "verdict"].sort(),
+      ["confidence", "lookalike", "lowerThreshold", "message", "model", "normal", "profile", "quality", "reference", "score", "threshold", "timings", "verdict"].sort(),
     );
     expect(body.profile).toBe(profile);
     expect(body.reference).toEqual({ version, createdAt: riceReference().createdAt });
@@ -31,11 +32,12 @@ describe("POST /v1/check (happy paths)", () => {
     expect(body.score).toBeGreaterThanOrEqual(-1);
     expect(body.score).toBeLessThanOrEqual(1);
     expect(body.threshold).toBe(riceReference().threshold.value);
+    expect(body.lowerThreshold).toBe(riceReference().threshold.lower ?? body.threshold);
     expect(body.normal).toBe(body.score >= body.threshold);
-    expect(body.verdict).toBe(body.normal ? "normal" : "anomaly");
+    expect(body.normal).toBe(body.verdict === "normal");
     expect(body.confidence).toBeGreaterThanOrEqual(0.5);
     expect(body.confidence).toBeLessThanOrEqual(1);
-    expect(body.message).toContain(riceReference().displayName);
+    expect(body.message).toContain(body.normal ? cap(riceReference().displayName) : riceReference().displayName);
     expect(body.quality).toEqual({ ok: true, issues: [] });
     expect(body.lookalike).toBeNull(); // a photo that passes never gets one
     for (const k of ["decodeMs", "preprocessMs", "inferenceMs", "totalMs"]) expect(typeof body.timings[k]).toBe("number");
@@ -45,16 +47,15 @@ describe("POST /v1/check (happy paths)", () => {
   it.each(["rice-bacterial.jpg", "rice-brownspot.jpg", "rice-leafsmut.jpg"])("%s is rice (normal)", async (name) => {
     const body = await check(fixture(name));
     expect(body.verdict, `score ${body.score} vs threshold ${body.threshold}`).toBe("normal");
-    expect(body.message).toBe(`This looks like a ${riceReference().displayName}.`);
-    expect(body.message).not.toMatch(/doesn't|Not sure/);
+    expect(body.message).toBe(`${cap(riceReference().displayName)} photo: ready for the disease check.`);
   });
 
   it.each(["chelsea.jpg", "coffee.jpg", "astronaut.jpg", "apple-leaf-healthy.jpg"])("%s is not rice (anomaly)", async (name) => {
     const body = await check(fixture(name));
     expect(body.verdict, `score ${body.score} vs threshold ${body.threshold}`).toBe("anomaly");
-    const name_ = riceReference().displayName;
-    const refusals = [`doesn't look like a ${name_}`, `Not sure this is a ${name_}`, `than a ${name_}`];
-    expect(refusals.some((m) => body.message.includes(m)), body.message).toBe(true);
+    const refusal = `(This|This photo) doesn't look like ${cropPhrase(riceReference().displayName)}[ .]`;
+    // The apple leaf is segmented on black: "dark" leads its message (a quality issue leads a refusal).
+    expect(body.message).toMatch(new RegExp(body.quality.ok ? `^${refusal}` : `^Too dark: .* ${refusal}`));
   });
 
   it("scores the same photo identically as raw bytes, multipart (any field name) and base64 JSON", async () => {
@@ -113,7 +114,7 @@ describe("POST /v1/check (happy paths)", () => {
     await upload(app, ref);
     const same = await check(fixture("tomato/healthy.jpg"), `profile=${enrolled}`);
     expect(same.score).toBeCloseTo(1, 5);
-    expect(same.message).toMatch(/tomato leaf/);
+    expect(same.message).toMatch(/^Tomato leaf photo: /);
     // Scored in `features`, not the head's `embedding`: the rice profile gives the same photo another score.
     const asRice = await check(fixture("tomato/healthy.jpg"));
     expect(Math.abs(asRice.score - same.score)).toBeGreaterThan(0.05);
@@ -122,16 +123,22 @@ describe("POST /v1/check (happy paths)", () => {
     expect((await check(fixture("chelsea.jpg"), `profile=${enrolled}`)).score).toBeCloseTo(cosine(all.features!, own), 6);
   });
 
-  it("keeps the verdict of a crop photo with a quality issue, and says how to retake it", async () => {
-    // Threshold -1: every photo passes, so only the quality part of the answer is under test.
+  it("keeps the verdict of a crop photo with a quality issue: a tip when it passes, the lead when it does not", async () => {
+    // Threshold -1: every photo passes; 1.01 (above any cosine): none does. Only the quality part is under test.
     const lenient = uniqueProfile("lenient");
-    await upload(app, riceReference({ profile: lenient, threshold: { ...riceReference().threshold, value: -1 } }));
+    const strict = uniqueProfile("strict");
+    const threshold = riceReference().threshold;
+    await upload(app, riceReference({ profile: lenient, displayName: "rice", threshold: { ...threshold, value: -1, lower: -1 } }));
+    await upload(app, riceReference({ profile: strict, displayName: "rice", lookalikes: [], threshold: { ...threshold, value: 1, lower: 1 } }));
     const dark = await check(fixture("quality/rice-brownspot-dark.jpg"), `profile=${lenient}`);
     expect(dark).toMatchObject({ verdict: "normal", quality: { ok: false, issues: ["dark"] } });
-    expect(dark.message).toBe(`This looks like a ${riceReference().displayName}. Too dark: retake in daylight.`);
-    const blurred = await check(fixture("quality/rice-brownspot-blur.jpg"));
+    expect(dark.message).toBe("Rice photo: ready for the disease check. Tip: the photo is dark; in daylight the disease check sees more.");
+    const refused = await check(fixture("quality/rice-brownspot-dark.jpg"), `profile=${strict}`);
+    expect(refused.verdict).toBe("anomaly");
+    expect(refused.message).toBe("Too dark: retake the photo in daylight. This photo doesn't look like rice.");
+    const blurred = await check(fixture("quality/rice-brownspot-blur.jpg"), `profile=${lenient}`);
     expect(blurred.quality.issues).toEqual(["blurry"]);
-    expect(blurred.message).toMatch(/Blurred: hold the phone still/);
+    expect(blurred.message).toMatch(/^Rice photo: ready for the disease check\. Tip: the photo is a little blurred/);
   });
 
   it("names a lookalike the refused photo is clearly nearer to, and never for a photo that passes", async () => {
@@ -154,7 +161,7 @@ describe("POST /v1/check (happy paths)", () => {
     expect(cat.lookalike.label).toBe("a cat");
     expect(cat.lookalike.similarity).toBeGreaterThan(0.999);
     const crop = riceReference().displayName;
-    expect(cat.message).toBe(`This looks more like a cat than a ${crop}. Retake the photo of the ${crop}, close up and in good light.`);
+    expect(cat.message).toBe(`This doesn't look like ${cropPhrase(crop)} — it looks more like a cat. Take a photo of the ${crop} close up, in good light.`);
     const cup = await check(fixture("coffee.jpg"), `profile=${withLookalikes}`);
     expect(cup.lookalike.label).toBe("a coffee cup");
     const rice = await check(fixture("rice-brownspot.jpg"), `profile=${withLookalikes}`);
@@ -165,7 +172,7 @@ describe("POST /v1/check (happy paths)", () => {
     await upload(app, riceReference({ profile: none, lookalikes: [] }));
     const plain = await check(fixture("chelsea.jpg"), `profile=${none}`);
     expect(plain.lookalike).toBeNull();
-    expect(plain.message).toContain(`look like a ${crop}`);
+    expect(plain.message).toContain(`look like ${cropPhrase(crop)}.`);
   });
 
   it("answers 20 concurrent checks in one isolate, each as it would alone", async () => {
@@ -175,5 +182,60 @@ describe("POST /v1/check (happy paths)", () => {
     const jobs = Array.from({ length: 20 }, (_, i) => names[i % names.length]!);
     const results = await Promise.all(jobs.map(async (name) => ({ name, body: await check(fixture(name)) })));
     for (const { name, body } of results) expect(body.score).toBe(alone.get(name));
+  });
+});
+
+// Contract §3's uncertain band and prototype scoring, proven with references stored in the real (Miniflare) KV
+// before any shipped reference carries them.
+describe("POST /v1/check: threshold.lower (the uncertain band) and threshold.score", () => {
+  const photo = fixture("rice-brownspot.jpg");
+  const base = riceReference();
+  const stored = async (changes: Partial<typeof base>) => {
+    const p = uniqueProfile("band");
+    await upload(app, riceReference({ profile: p, displayName: "rice", ...changes }));
+    return p;
+  };
+
+  it("answers uncertain with a retake hint when lower <= score < value, anomaly below lower", async () => {
+    const { score } = await check(photo);
+    const unsure = await stored({ threshold: { ...base.threshold, value: score + 0.02, lower: score - 0.02 } });
+    const body = await check(photo, `profile=${unsure}`);
+    expect(body).toMatchObject({ verdict: "uncertain", normal: false, lookalike: null });
+    expect(body.score).toBe(score);
+    expect(body.threshold).toBeCloseTo(score + 0.02, 12);
+    expect(body.lowerThreshold).toBeCloseTo(score - 0.02, 12);
+    expect(body.message).toBe("Not sure this is rice: fill the frame with one leaf, in daylight.");
+    expect(body.confidence).toBeGreaterThanOrEqual(0.5);
+
+    const below = await stored({ threshold: { ...base.threshold, value: score + 0.02, lower: score + 0.01 } });
+    expect(await check(photo, `profile=${below}`)).toMatchObject({ verdict: "anomaly", normal: false });
+    const above = await stored({ threshold: { ...base.threshold, value: score - 0.01, lower: score - 0.02 } });
+    expect(await check(photo, `profile=${above}`)).toMatchObject({ verdict: "normal", normal: true, message: "Rice photo: ready for the disease check." });
+  });
+
+  it("without a band, lowerThreshold equals threshold and there are two verdicts", async () => {
+    const { lower: _l, ...noBand } = base.threshold;
+    const p = await stored({ threshold: noBand });
+    const body = await check(fixture("chelsea.jpg"), `profile=${p}`);
+    expect(body.lowerThreshold).toBe(body.threshold);
+    expect(body.verdict).toBe("anomaly");
+  });
+
+  it("scores prototype-max-cosine against the nearest prototype, not the centroid", async () => {
+    // One prototype on the cat photo's own embedding: under the prototype score the cat is as near as can be.
+    const embedder = await getEmbedder();
+    const cat = Array.from(l2Normalize(await embedder.embed(imageToTensor(fixture("chelsea.jpg"), manifest.preprocessing).tensor)));
+    const prototypes = [...base.prototypes, cat];
+    const byPrototype = await stored({ prototypes, threshold: { ...base.threshold, score: "prototype-max-cosine" } });
+    const byCentroid = await stored({ prototypes, threshold: { ...base.threshold, score: "centroid-cosine" } });
+    const p = await check(fixture("chelsea.jpg"), `profile=${byPrototype}`);
+    expect(p.score).toBeGreaterThan(0.999);
+    expect(p.verdict).toBe("normal");
+    const c = await check(fixture("chelsea.jpg"), `profile=${byCentroid}`);
+    expect(c.verdict).toBe("anomaly");
+    expect(c.score).toBeCloseTo(cosine(cat, base.centroid), 5);
+    // The rice photo: its prototype score is the largest of its cosines to the stored prototypes.
+    const rice = Array.from(l2Normalize(await embedder.embed(imageToTensor(photo, manifest.preprocessing).tensor)));
+    expect((await check(photo, `profile=${byPrototype}`)).score).toBeCloseTo(Math.max(...prototypes.map((q) => cosine(rice, q))), 6);
   });
 });

@@ -4,9 +4,8 @@ import { requireApiKey } from "../http/auth";
 import { limitBody, MAX_IMAGE_REQUEST_BYTES, readImageBody } from "../http/body";
 import { logFields } from "../http/observe";
 import { rateLimit } from "../http/rate-limit";
-import { qualityHint } from "../image";
 import { ProfileSchema, VersionSchema } from "../references/schema";
-import { lookalikeMessage, nearestLookalike, outputFor, scoreEmbedding, verdictMessage, withHint } from "../scoring";
+import { checkMessage, nearestLookalike, outputFor, scoreEmbedding, VERDICTS } from "../scoring";
 import { analyzePhoto, photoErrorResponses, photoRequestBody } from "./photo";
 import { API_KEY_SECURITY, QualitySchema, errorResponse } from "./schemas";
 
@@ -17,11 +16,20 @@ export const CheckQuerySchema = z.object({
 
 export const CheckResponseSchema = z
   .object({
-    verdict: z.enum(["normal", "anomaly"]),
-    normal: z.boolean(),
-    score: z.number().openapi({ description: "cosine similarity of the photo's embedding to the reference centroid" }),
+    verdict: z.enum(VERDICTS).openapi({
+      description:
+        "normal: score >= threshold (a photo of the crop: pass it on); uncertain: lowerThreshold <= score < threshold " +
+        "(neither a pass nor a refusal: ask for a retake); anomaly: score < lowerThreshold (not the crop)",
+    }),
+    normal: z.boolean().openapi({ description: "true only for verdict normal" }),
+    score: z.number().openapi({
+      description: "cosine similarity of the photo's embedding to the reference: to its centroid, or the largest to any prototype (threshold.score of the reference)",
+    }),
     threshold: z.number().openapi({ description: "score >= threshold means normal" }),
-    confidence: z.number().min(0).max(1).openapi({ description: "confidence in the verdict; 0.5 at the threshold" }),
+    lowerThreshold: z.number().openapi({
+      description: "score < lowerThreshold means anomaly; equals threshold when the reference has no uncertain band",
+    }),
+    confidence: z.number().min(0).max(1).openapi({ description: "confidence in the verdict; 0.5 at the nearest of the two thresholds" }),
     profile: z.string(),
     reference: z.object({ version: z.string(), createdAt: z.string() }),
     model: z.object({ id: z.string(), sha256: z.string() }),
@@ -29,8 +37,11 @@ export const CheckResponseSchema = z
     lookalike: z
       .object({ label: z.string(), similarity: z.number() })
       .nullable()
-      .openapi({ description: "for a refused photo clearly nearer to one of the reference's lookalikes (weeds, another crop…) than to the crop: which; else null" }),
-    message: z.string().openapi({ example: "This looks like a rice leaf." }),
+      .openapi({ description: "for a refused photo (anomaly) clearly nearer to one of the reference's lookalikes (weeds, another crop…) than to the crop: which; else null" }),
+    message: z.string().openapi({
+      description: "one line for the person holding the phone: what was checked and what to do next; a quality issue leads it when the photo is not passed, and is a tip when it is",
+      example: "Rice photo: ready for the disease check.",
+    }),
     timings: z
       .object({ decodeMs: z.number(), preprocessMs: z.number(), inferenceMs: z.number(), totalMs: z.number() })
       .openapi({ description: "server-side milliseconds; coarse on deployed Workers, whose clock only advances on I/O" }),
@@ -83,7 +94,6 @@ export function registerCheck(app: OpenAPIHono<AppEnv>) {
     const vector = outputFor(outputs, reference, profile, manifest.model.output.name);
     const result = scoreEmbedding(vector, reference);
     const lookalike = nearestLookalike(vector, reference, result);
-    const verdict = lookalike ? lookalikeMessage(lookalike.label, reference.displayName) : verdictMessage(result, reference.displayName);
     const allTimings = { ...timings, totalMs: performance.now() - start };
     logFields(c, { version: stored.version, verdict: result.verdict, score: result.score, timings: allTimings });
     return c.json(
@@ -94,8 +104,7 @@ export function registerCheck(app: OpenAPIHono<AppEnv>) {
         model: { id: manifest.model.id, sha256: manifest.model.sha256 },
         quality,
         lookalike,
-        // A crop photo with a quality issue still passes; the hint says how to take a better one.
-        message: withHint(verdict, qualityHint(quality.issues)),
+        message: checkMessage({ verdict: result.verdict, displayName: reference.displayName, lookalike: lookalike?.label ?? null, issues: quality.issues }),
         timings: allTimings,
       },
       200,

@@ -45,11 +45,12 @@ describe("POST /v1/identify (happy paths)", () => {
     expect(body.profiles[0]).toMatchObject({ profile: cat, displayName: "cat", normal: true });
     expect(body.profiles[0].score).toBeGreaterThan(0.999); // the photo its centroid was made from
     expect(body.best).toEqual(body.profiles[0]);
-    expect(body.message).toBe("This looks like a cat.");
+    expect(body.message).toBe("Cat photo: ready for the disease check.");
     expect(body.unavailable).toEqual([]);
     for (const p of body.profiles) {
-      expect(Object.keys(p).sort()).toEqual(["confidence", "displayName", "normal", "profile", "score", "threshold", "version"]);
+      expect(Object.keys(p).sort()).toEqual(["confidence", "displayName", "lowerThreshold", "normal", "profile", "score", "threshold", "verdict", "version"]);
       expect(p.normal).toBe(p.score >= p.threshold);
+      expect(p.normal).toBe(p.verdict === "normal");
     }
   });
 
@@ -60,6 +61,8 @@ describe("POST /v1/identify (happy paths)", () => {
     for (const p of body.profiles) {
       const check = (await (await call(app, `/v1/check?profile=${p.profile}`, jpeg(photo))).json()) as Body;
       expect(p.score).toBe(check.score);
+      expect(p.verdict).toBe(check.verdict);
+      expect(p.lowerThreshold).toBe(check.lowerThreshold);
       expect(p.confidence).toBe(check.confidence);
       expect(p.version).toBe(check.reference.version);
     }
@@ -69,7 +72,23 @@ describe("POST /v1/identify (happy paths)", () => {
     const body = await identify(fixture("apple-leaf-healthy.jpg"), `profiles=${rice},${cat}`);
     expect(body.profiles.every((p: Body) => !p.normal)).toBe(true);
     expect(body.best).toBeNull();
-    expect(body.message).toMatch(/^This doesn't look like any crop checked here \((rice (leaf|plant), cat|cat, rice (leaf|plant))\)/);
+    // The segmented apple leaf is on black, so "dark" leads the message.
+    expect(body.message).toMatch(/(This|This photo) doesn't look like any crop checked here \((rice( leaf| plant)?, cat|cat, rice( leaf| plant)?)\)/);
+  });
+
+  it("never names an uncertain profile best: best is null and the message names the closest, asking for a retake", async () => {
+    // The cat's reference with a band [0.5, 1): another encoding of the same cat lands in it.
+    const unsure = uniqueProfile("unsure-cat");
+    const catRef = await referenceOf(unsure, "cat", "chelsea.jpg");
+    await upload(app, { ...catRef, threshold: { ...catRef.threshold, value: 1, lower: 0.5 } });
+    const body = await identify(fixture("variants/chelsea-444.jpg"), `profiles=${unsure},${rice}`);
+    expect(body.profiles[0]).toMatchObject({ profile: unsure, verdict: "uncertain", normal: false, threshold: 1, lowerThreshold: 0.5 });
+    expect(body.profiles[1]).toMatchObject({ profile: rice, verdict: "anomaly" });
+    expect(body.best).toBeNull();
+    expect(body.message).toBe("Not sure which crop this is (closest: cat): fill the frame with one leaf, in daylight.");
+    // A passing profile is best even when an uncertain one scores higher.
+    const both = await identify(fixture("variants/chelsea-444.jpg"), `profiles=${unsure},${cat}`);
+    expect(both.best.profile).toBe(cat);
   });
 
   it("runs one inference per request, whatever the number of profiles", async () => {
@@ -97,9 +116,10 @@ describe("POST /v1/identify (happy paths)", () => {
     expect(body.best.profile).toBe(cup);
   });
 
-  it("reports quality and adds its hint", async () => {
-    const body = await identify(fixture("quality/rice-brownspot-dark.jpg"), `profiles=${rice}`);
+  it("reports quality: the lead of the message when no crop passes", async () => {
+    const body = await identify(fixture("quality/rice-brownspot-dark.jpg"), `profiles=${cat}`);
     expect(body.quality).toEqual({ ok: false, issues: ["dark"] });
-    expect(body.message).toMatch(/Too dark: retake in daylight\.$/);
+    expect(body.best).toBeNull();
+    expect(body.message).toMatch(/^Too dark: retake the photo in daylight\. /);
   });
 });

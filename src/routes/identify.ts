@@ -4,10 +4,9 @@ import { ApiError } from "../errors";
 import { requireApiKey } from "../http/auth";
 import { limitBody, MAX_IMAGE_REQUEST_BYTES, readImageBody } from "../http/body";
 import { rateLimit } from "../http/rate-limit";
-import { qualityHint } from "../image";
 import { ProfileSchema } from "../references/schema";
 import type { StoredReference } from "../references/store";
-import { outputFor, scoreEmbedding, withHint } from "../scoring";
+import { identifyMessage, outputFor, scoreEmbedding, VERDICTS } from "../scoring";
 import { analyzePhoto, photoErrorResponses, photoRequestBody } from "./photo";
 import { API_KEY_SECURITY, QualitySchema, errorResponse } from "./schemas";
 
@@ -31,9 +30,11 @@ const RankedProfileSchema = z
   .object({
     profile: z.string(),
     displayName: z.string(),
-    score: z.number().openapi({ description: "cosine similarity to the profile's reference centroid" }),
+    score: z.number().openapi({ description: "cosine similarity to the profile's reference (centroid, or the nearest prototype)" }),
     threshold: z.number(),
-    normal: z.boolean().openapi({ description: "score >= threshold: the photo passes this profile's gate" }),
+    lowerThreshold: z.number().openapi({ description: "score < lowerThreshold: anomaly; equals threshold when the reference has no uncertain band" }),
+    verdict: z.enum(VERDICTS).openapi({ description: "this profile's verdict, as /v1/check would answer it" }),
+    normal: z.boolean().openapi({ description: "verdict normal (score >= threshold): the photo passes this profile's gate" }),
     confidence: z.number().min(0).max(1),
     version: z.string().openapi({ description: "the reference version scored against" }),
   })
@@ -42,13 +43,15 @@ const RankedProfileSchema = z
 export const IdentifyResponseSchema = z
   .object({
     profiles: z.array(RankedProfileSchema).openapi({ description: "every candidate profile, highest score first" }),
-    best: RankedProfileSchema.nullable().openapi({ description: "the highest-scoring profile the photo passes, or null" }),
+    best: RankedProfileSchema.nullable().openapi({
+      description: "the highest-scoring profile whose verdict is normal, or null; an uncertain profile is never best (the message names the closest one and asks for a retake)",
+    }),
     unavailable: z
       .array(z.object({ profile: z.string(), code: z.string(), message: z.string() }))
       .openapi({ description: "candidate profiles left out: no usable active reference (e.g. made for another model)" }),
     quality: QualitySchema,
     model: z.object({ id: z.string(), sha256: z.string() }),
-    message: z.string().openapi({ example: "This looks like a rice leaf." }),
+    message: z.string().openapi({ example: "Rice photo: ready for the disease check." }),
     timings: z.object({ decodeMs: z.number(), preprocessMs: z.number(), inferenceMs: z.number(), totalMs: z.number() }),
   })
   .openapi("IdentifyResult");
@@ -74,19 +77,14 @@ export const identifyRoute = createRoute({
 
 type Ranked = z.infer<typeof RankedProfileSchema>;
 
-/** Highest score first; ties by name so the order is stable. */
+/**
+ * Highest score first; ties by name so the order is stable. `best` is the first that passes (verdict
+ * normal): an uncertain profile is not a pass, so it is never best, however high it ranks.
+ */
 export function rank(scored: Ranked[]): { profiles: Ranked[]; best: Ranked | null } {
   const profiles = [...scored].sort((a, b) => b.score - a.score || a.profile.localeCompare(b.profile));
-  return { profiles, best: profiles.find((p) => p.normal) ?? null };
+  return { profiles, best: profiles.find((p) => p.verdict === "normal") ?? null };
 }
-
-export function identifyMessage(best: Ranked | null, candidates: readonly Ranked[]): string {
-  if (best) return `This looks like ${withArticle(best.displayName)}.`;
-  const names = candidates.slice(0, 5).map((p) => p.displayName);
-  return `This doesn't look like any crop checked here (${names.join(", ")}). Retake the photo close up, in good light.`;
-}
-
-const withArticle = (name: string) => (/^[aeiou]/i.test(name) ? `an ${name}` : `a ${name}`);
 
 export function registerIdentify(app: OpenAPIHono<AppEnv>) {
   app.openapi(identifyRoute, async (c) => {
@@ -125,8 +123,8 @@ export function registerIdentify(app: OpenAPIHono<AppEnv>) {
         unavailable.push({ profile, code: err.code, message: err.message });
         continue;
       }
-      const { score, threshold, normal, confidence } = scoreEmbedding(vector, reference);
-      scored.push({ profile, displayName: reference.displayName, score, threshold, normal, confidence, version: stored.version });
+      const { score, threshold, lowerThreshold, verdict, normal, confidence } = scoreEmbedding(vector, reference);
+      scored.push({ profile, displayName: reference.displayName, score, threshold, lowerThreshold, verdict, normal, confidence, version: stored.version });
     }
     if (scored.length === 0) {
       throw new ApiError(503, "no_reference", "No profile has a usable active reference to identify the photo against.", { unavailable });
@@ -140,7 +138,7 @@ export function registerIdentify(app: OpenAPIHono<AppEnv>) {
         unavailable,
         quality,
         model: { id: manifest.model.id, sha256: manifest.model.sha256 },
-        message: withHint(identifyMessage(best, profiles), qualityHint(quality.issues)),
+        message: identifyMessage(best, profiles, quality.issues),
         timings: { ...timings, totalMs: performance.now() - start },
       },
       200,

@@ -38,6 +38,10 @@ describe("POST /v1/profiles/{profile}/versions (errors)", () => {
       ["bad schema id", { ...rice, schema: "cropgate.reference/v9" }, /schema/],
       ["NaN-ish threshold", { ...rice, threshold: { ...rice.threshold, value: 7 } }, /threshold/],
       ["missing calibration", { ...rice, calibration: undefined }, /calibration/],
+      ["band above the threshold", { ...rice, threshold: { ...rice.threshold, lower: rice.threshold.value + 0.1 } }, /threshold\.lower: .*above threshold\.value/],
+      ["prototype score without prototypes", { ...rice, prototypes: [], threshold: { ...rice.threshold, score: "prototype-max-cosine" } }, /prototypes: threshold\.score 'prototype-max-cosine' needs at least one prototype/],
+      ["unknown score", { ...rice, threshold: { ...rice.threshold, score: "knn" } }, /threshold\.score/],
+      ["malformed photo hashes", { ...rice, data: { photos: { hash: "sha256-16", sources: { a: ["xyz"] } } } }, /data\.photos/],
     ];
     for (const [name, body, field] of cases) {
       const err = await errorOf(await post(profile, JSON.stringify(body)));

@@ -10,26 +10,28 @@ describe("nearestLookalike", () => {
 
   it("names the nearest lookalike only when it beats the crop score by the margin", () => {
     const photo = unit(80); // cos to weeds ≈ 0.985
-    expect(nearestLookalike(photo, reference, { score: 0.5, normal: false })).toEqual({ label: "weeds", similarity: expect.closeTo(0.9848, 4) });
-    expect(nearestLookalike(photo, reference, { score: 0.9848 - LOOKALIKE_MARGIN + 1e-3, normal: false })).toBeNull();
-    expect(nearestLookalike(photo, reference, { score: 0.9848 - LOOKALIKE_MARGIN - 1e-3, normal: false })?.label).toBe("weeds");
+    expect(nearestLookalike(photo, reference, { score: 0.5, verdict: "anomaly" })).toEqual({ label: "weeds", similarity: expect.closeTo(0.9848, 4) });
+    expect(nearestLookalike(photo, reference, { score: 0.9848 - LOOKALIKE_MARGIN + 1e-3, verdict: "anomaly" })).toBeNull();
+    expect(nearestLookalike(photo, reference, { score: 0.9848 - LOOKALIKE_MARGIN - 1e-3, verdict: "anomaly" })?.label).toBe("weeds");
   });
 
   it("names none when the two nearest lookalikes are about as near (closer than the runner-up margin)", () => {
     const close = { lookalikes: [{ label: "weeds", vector: unit(90) }, { label: "seedlings", vector: unit(100) }] };
     // Half-way between them: equally near to both.
-    expect(nearestLookalike(unit(95), close, { score: 0, normal: false })).toBeNull();
+    expect(nearestLookalike(unit(95), close, { score: 0, verdict: "anomaly" })).toBeNull();
     // cos(2°) − cos(8°) ≈ 0.0097 < the margin; a single lookalike has no runner-up.
-    expect(nearestLookalike(unit(92), close, { score: 0, normal: false })).toBeNull();
-    expect(nearestLookalike(unit(92), close, { score: 0, normal: false }, { runnerUpMargin: 0.005 })?.label).toBe("weeds");
-    expect(nearestLookalike(unit(95), { lookalikes: [close.lookalikes[0]!] }, { score: 0, normal: false })?.label).toBe("weeds");
+    expect(nearestLookalike(unit(92), close, { score: 0, verdict: "anomaly" })).toBeNull();
+    expect(nearestLookalike(unit(92), close, { score: 0, verdict: "anomaly" }, { runnerUpMargin: 0.005 })?.label).toBe("weeds");
+    expect(nearestLookalike(unit(95), { lookalikes: [close.lookalikes[0]!] }, { score: 0, verdict: "anomaly" })?.label).toBe("weeds");
     expect(LOOKALIKE_RUNNER_UP_MARGIN).toBeGreaterThan(0);
   });
 
-  it("is null for a photo that passes, and for a reference without lookalikes", () => {
-    expect(nearestLookalike(unit(90), reference, { score: 0.1, normal: true })).toBeNull();
-    expect(nearestLookalike(unit(90), {}, { score: 0.1, normal: false })).toBeNull();
-    expect(nearestLookalike(unit(90), { lookalikes: [] }, { score: 0.1, normal: false })).toBeNull();
+  it("is null for a photo that passes or is only unsure, and for a reference without lookalikes", () => {
+    expect(nearestLookalike(unit(90), reference, { score: 0.1, verdict: "normal" })).toBeNull();
+    expect(nearestLookalike(unit(90), reference, { score: 0.1, verdict: "uncertain" })).toBeNull();
+    expect(nearestLookalike(unit(90), reference, { score: 0.1, verdict: "anomaly" })?.label).toBe("weeds");
+    expect(nearestLookalike(unit(90), {}, { score: 0.1, verdict: "anomaly" })).toBeNull();
+    expect(nearestLookalike(unit(90), { lookalikes: [] }, { score: 0.1, verdict: "anomaly" })).toBeNull();
   });
 });
 

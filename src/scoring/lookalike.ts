@@ -1,4 +1,5 @@
 import { cosine } from "./cosine";
+import type { Verdict } from "./verdict";
 
 /**
  * How much nearer (in cosine) a lookalike must be than the crop's centroid before a refused photo is
@@ -32,16 +33,16 @@ export interface LookalikeMatch {
 
 /**
  * The lookalike a refused photo is clearly nearer to than to the crop, or null: only for refused photos
- * (`normal` false), only the nearest lookalike, only when it beats the crop score by `margin` and the
+ * (verdict "anomaly"; an unsure photo gets a retake hint instead of a guess), only the nearest lookalike, only when it beats the crop score by `margin` and the
  * next-nearest lookalike by `runnerUpMargin`.
  */
 export function nearestLookalike(
   vector: ArrayLike<number>,
   reference: LookalikeReference,
-  result: { score: number; normal: boolean },
+  result: { score: number; verdict: Verdict },
   { margin = LOOKALIKE_MARGIN, runnerUpMargin = LOOKALIKE_RUNNER_UP_MARGIN } = {},
 ): LookalikeMatch | null {
-  if (result.normal || !reference.lookalikes?.length) return null;
+  if (result.verdict !== "anomaly" || !reference.lookalikes?.length) return null;
   let best: LookalikeMatch | null = null;
   let second = -Infinity;
   for (const l of reference.lookalikes) {

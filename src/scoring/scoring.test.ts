@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { confidence, cosine, l2Normalize, outputFor, referenceOutput, scoreEmbedding, verdictMessage } from "./index";
+import { checkMessage, confidence, cosine, cropPhrase, identifyMessage, l2Normalize, outputFor, referenceOutput, scoreEmbedding, verdictOf } from "./index";
 
 describe("cosine", () => {
   it("is 1 for parallel, -1 for opposite, 0 for orthogonal vectors, whatever their length", () => {
@@ -20,12 +20,43 @@ describe("cosine", () => {
 
 describe("verdict and confidence", () => {
   const reference = { centroid: [1, 0], threshold: { value: 0.5 }, calibration: { normal: { std: 0.1 } } };
+  const at = (deg: number) => [Math.cos((deg * Math.PI) / 180), Math.sin((deg * Math.PI) / 180)];
 
-  it("is normal at or above the threshold and anomaly below", () => {
+  it("is normal at or above the threshold and anomaly below, without a band", () => {
     // cos = 0.5 exactly at [1, sqrt(3)]
     expect(scoreEmbedding([1, Math.sqrt(3) - 1e-9], reference).verdict).toBe("normal");
-    expect(scoreEmbedding([0.2, 1], reference)).toMatchObject({ verdict: "anomaly", normal: false });
-    expect(scoreEmbedding([5, 0.1], reference)).toMatchObject({ verdict: "normal", normal: true, threshold: 0.5 });
+    expect(scoreEmbedding([0.2, 1], reference)).toMatchObject({ verdict: "anomaly", normal: false, lowerThreshold: 0.5 });
+    expect(scoreEmbedding([5, 0.1], reference)).toMatchObject({ verdict: "normal", normal: true, threshold: 0.5, lowerThreshold: 0.5 });
+  });
+
+  it("answers uncertain in [lower, value), anomaly below lower; normal stays true only for normal", () => {
+    const band = { ...reference, threshold: { value: 0.8, lower: 0.6 } };
+    // cos 30° = 0.866, cos 45° = 0.707, cos 60° = 0.5
+    expect(scoreEmbedding(at(30), band)).toMatchObject({ verdict: "normal", normal: true, threshold: 0.8, lowerThreshold: 0.6 });
+    expect(scoreEmbedding(at(45), band)).toMatchObject({ verdict: "uncertain", normal: false });
+    expect(scoreEmbedding(at(60), band)).toMatchObject({ verdict: "anomaly", normal: false });
+    // The edges: lower belongs to the band, value to normal.
+    expect(verdictOf(0.6, 0.8, 0.6)).toBe("uncertain");
+    expect(verdictOf(0.6 - 1e-12, 0.8, 0.6)).toBe("anomaly");
+    expect(verdictOf(0.8, 0.8, 0.6)).toBe("normal");
+    expect(verdictOf(0.7, 0.8)).toBe("anomaly");
+  });
+
+  it("measures confidence from the nearest boundary: 0.5 on either threshold", () => {
+    const band = { centroid: [1, 0], threshold: { value: 0.8, lower: 0.6 }, calibration: { normal: { std: 0.1 } } };
+    const lower = scoreEmbedding(at((Math.acos(0.6) * 180) / Math.PI), band);
+    expect(lower.confidence).toBeCloseTo(0.5, 6);
+    const low = scoreEmbedding(at(80), band); // cos 80° ≈ 0.174: far below lower
+    expect(low.confidence).toBeCloseTo(confidence(Math.cos((80 * Math.PI) / 180), 0.6, 0.1), 12);
+  });
+
+  it("scores prototype-max-cosine as the largest cosine to any prototype, not the centroid", () => {
+    const protos = { centroid: [1, 0], prototypes: [at(90), at(40)], threshold: { value: 0.7, score: "prototype-max-cosine" as const } };
+    const photo = at(85); // cos to the centroid ≈ 0.087; to the 90° prototype ≈ 0.996
+    expect(scoreEmbedding(photo, protos).score).toBeCloseTo(Math.cos((5 * Math.PI) / 180), 12);
+    expect(scoreEmbedding(photo, protos).verdict).toBe("normal");
+    expect(scoreEmbedding(photo, { ...protos, threshold: { value: 0.7 } }).verdict).toBe("anomaly");
+    expect(() => scoreEmbedding(photo, { ...protos, prototypes: [] })).toThrow(/prototype/);
   });
 
   it("gives 0.5 at the threshold and grows symmetrically with the distance from it", () => {
@@ -44,14 +75,49 @@ describe("verdict and confidence", () => {
 });
 
 describe("message", () => {
-  it("says in one line what the person should do", () => {
-    expect(verdictMessage({ normal: true, confidence: 0.95 }, "rice leaf")).toBe("This looks like a rice leaf.");
-    expect(verdictMessage({ normal: false, confidence: 0.95 }, "rice leaf")).toMatch(/doesn't look like a rice leaf.*Retake/);
-    expect(verdictMessage({ normal: false, confidence: 0.55 }, "apple leaf")).toMatch(/^Not sure this is an apple leaf/);
-    expect(verdictMessage({ normal: true, confidence: 0.55 }, "rice leaf")).toMatch(/only just/);
-    for (const m of [verdictMessage({ normal: true, confidence: 0.9 }, "x"), verdictMessage({ normal: false, confidence: 0.9 }, "x")]) {
+  it("names the crop naturally, whatever the display name", () => {
+    expect(cropPhrase("rice")).toBe("rice");
+    expect(cropPhrase("rice plant")).toBe("a rice plant");
+    expect(cropPhrase("apple leaf")).toBe("an apple leaf");
+    expect(cropPhrase("bok choy")).toBe("bok choy");
+    expect(cropPhrase("a weed")).toBe("a weed");
+  });
+
+  it("says what was checked and what happens next, for each verdict", () => {
+    expect(checkMessage({ verdict: "normal", displayName: "rice" })).toBe("Rice photo: ready for the disease check.");
+    expect(checkMessage({ verdict: "normal", displayName: "tomato leaf" })).toBe("Tomato leaf photo: ready for the disease check.");
+    expect(checkMessage({ verdict: "uncertain", displayName: "rice" })).toBe("Not sure this is rice: fill the frame with one leaf, in daylight.");
+    expect(checkMessage({ verdict: "anomaly", displayName: "rice plant" })).toBe(
+      "This doesn't look like a rice plant. Take a photo of the rice plant close up, in good light.",
+    );
+    expect(checkMessage({ verdict: "anomaly", displayName: "rice", lookalike: "weeds in a paddy" })).toBe(
+      "This doesn't look like rice — it looks more like weeds in a paddy. Take a photo of the rice close up, in good light.",
+    );
+    for (const verdict of ["normal", "uncertain", "anomaly"] as const) {
+      const m = checkMessage({ verdict, displayName: "rice", issues: ["blurry", "dark"] });
       expect(m).not.toContain("\n");
+      // Never a health judgement: the gate only says whether the photo can go to the disease check.
+      expect(m).not.toMatch(/healthy|looks right|fine/i);
     }
+  });
+
+  it("makes a quality issue a tip on a passed photo and the lead of a refused or unsure one", () => {
+    const passed = checkMessage({ verdict: "normal", displayName: "rice", issues: ["blurry"] });
+    expect(passed).toMatch(/^Rice photo: ready for the disease check\. Tip: /);
+    const refused = checkMessage({ verdict: "anomaly", displayName: "rice", issues: ["dark"] });
+    expect(refused).toBe("Too dark: retake the photo in daylight. This photo doesn't look like rice.");
+    const unsure = checkMessage({ verdict: "uncertain", displayName: "rice", issues: ["blurry"] });
+    expect(unsure).toMatch(/^Blurred: .* Not sure this photo shows rice\.$/);
+  });
+
+  it("identify: names the crop passed, else the closest unsure one, else none", () => {
+    const c = (displayName: string, verdict: "normal" | "uncertain" | "anomaly") => ({ displayName, verdict });
+    expect(identifyMessage({ displayName: "rice" }, [c("rice", "normal")])).toBe("Rice photo: ready for the disease check.");
+    expect(identifyMessage(null, [c("tomato", "anomaly"), c("rice plant", "uncertain")])).toBe(
+      "Not sure which crop this is (closest: a rice plant): fill the frame with one leaf, in daylight.",
+    );
+    expect(identifyMessage(null, [c("rice", "anomaly"), c("tomato", "anomaly")])).toMatch(/^This doesn't look like any crop checked here \(rice, tomato\)\./);
+    expect(identifyMessage(null, [c("rice", "anomaly")], ["dark"])).toMatch(/^Too dark: /);
   });
 });
 

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile, copyFile, mkdir } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm, writeFile, copyFile, mkdir } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main";
 import { loadNodeEmbedder } from "../../src/cli/model";
+import { sha16 } from "../../src/cli/photo-file";
 import { dot, l2normalize } from "../../src/cli/vectors";
 import { imageToTensor, type Preprocessing } from "../../src/image";
 import { describe as describeScores } from "../../src/cli/stats";
@@ -47,7 +48,7 @@ afterAll(() => rm(tmp, { recursive: true, force: true }));
  * A reference whose centroid is the rice fixture's own embedding (or its opposite, `flip`: the rice
  * photo then scores exactly -1), with a chosen threshold: verdicts that do not depend on the model.
  */
-async function referenceFile(name: string, threshold: number, sha = manifest.model.sha256, flip = false) {
+async function referenceFile(name: string, threshold: number, sha = manifest.model.sha256, flip = false, extra: { lower?: number; data?: object } = {}) {
   const centroid = flip ? riceEmbedding.map((x) => -x) : riceEmbedding;
   const path = join(tmp, name);
   const ref = {
@@ -59,8 +60,14 @@ async function referenceFile(name: string, threshold: number, sha = manifest.mod
     model: { id: manifest.model.id, sha256: sha, dimension: 512 },
     centroid,
     prototypes: [centroid],
-    threshold: { value: threshold, score: "centroid-cosine", policy: { kind: "normal-accept-rate", target: 0.95 } },
+    threshold: {
+      value: threshold,
+      ...(extra.lower === undefined ? {} : { lower: extra.lower }),
+      score: "centroid-cosine",
+      policy: { kind: "normal-accept-rate", target: 0.95 },
+    },
     calibration: { method: "hand-made for a test", normal: describeScores([0.9, 0.95, 1]) },
+    ...(extra.data ? { data: extra.data } : {}),
   };
   await writeFile(path, JSON.stringify(ref));
   return path;
@@ -89,12 +96,61 @@ describe("check (local)", () => {
     const lines = ok.out.trim().split("\n");
     expect(lines).toHaveLength(2);
     // Its own embedding: cosine 1; wording from the worker's src/scoring.
-    expect(lines[0]).toBe(`${join(FIX, "rice-bacterial.jpg")}: normal (score 1.0000 ≥ -1.0000, confidence 1.00)  This looks like a rice leaf.`);
+    expect(lines[0]).toBe(`${join(FIX, "rice-bacterial.jpg")}: normal (score 1.0000 ≥ -1.0000)  Rice leaf photo: ready for the disease check.`);
 
     const opposite = await referenceFile("opposite.json", 0, manifest.model.sha256, true);
     const bad = await run("check", join(FIX, "rice-bacterial.jpg"), "--reference", opposite);
     expect(bad.code).toBe(1);
-    expect(bad.out).toMatch(/rice-bacterial\.jpg: anomaly \(score -1\.0000 < 0\.0000, confidence 1\.00\)  This doesn't look like a rice leaf\./);
+    expect(bad.out).toMatch(/rice-bacterial\.jpg: anomaly \(score -1\.0000 < 0\.0000\)  This doesn't look like a rice leaf\./);
+  });
+
+  it("answers uncertain inside the reference's band (exit 1: not a pass) and prints how the score compares", { timeout: 60_000 }, async () => {
+    // The rice photo scores 1 against its own embedding; the chelsea cat far lower.
+    const band = await referenceFile("band.json", 1, manifest.model.sha256, false, { lower: -1 });
+    const r = await run("check", "--json", "--reference", band, join(FIX, "chelsea.jpg"));
+    expect(r.code).toBe(1);
+    const [cat] = JSON.parse(r.out).results;
+    expect(cat).toMatchObject({ verdict: "uncertain", threshold: 1, lowerThreshold: -1 });
+    expect(cat.message).toBe("Not sure this is a rice leaf: fill the frame with one leaf, in daylight.");
+    const text = await run("check", "--reference", band, join(FIX, "chelsea.jpg"));
+    expect(text.out).toMatch(/chelsea\.jpg: uncertain \(-1\.0000 ≤ score -?0\.\d{4} < 1\.0000\)  Not sure this is a rice leaf/);
+  });
+
+  it("prints enough digits that a refused score never reads as equal to the threshold", { timeout: 60_000 }, async () => {
+    const bytes = new Uint8Array(await readFile(join(FIX, "chelsea.jpg")));
+    const embedder = await loadNodeEmbedder();
+    const cat = l2normalize((await embedder.embedBatch([imageToTensor(bytes, embedder.preprocessing).tensor]))[0]!);
+    await embedder.release();
+    const score = dot(cat, riceEmbedding);
+    // A threshold a hair above the cat's score: 4 decimals would print both the same.
+    const ref = await referenceFile("hair.json", score + 2e-6);
+    const r = await run("check", "--reference", ref, join(FIX, "chelsea.jpg"));
+    expect(r.code).toBe(1);
+    const [, shown, limit] = /score (-?[\d.]+) < (-?[\d.]+)\)/.exec(r.out) ?? [];
+    expect(shown, r.out).toBeDefined();
+    expect(shown).not.toBe(limit);
+    expect(Number(shown)).toBeLessThan(Number(limit));
+  });
+
+  it("counts files in a folder that are not images instead of listing them; names PNGs in terminal words", { timeout: 60_000 }, async () => {
+    const dir = join(tmp, "mixed");
+    await mkdir(dir, { recursive: true });
+    await copyFile(join(FIX, "rice-bacterial.jpg"), join(dir, "rice.jpg"));
+    await writeFile(join(dir, "manifest.csv"), "file,label\nrice.jpg,rice\n");
+    await writeFile(join(dir, "notes.md"), "# photos from the field\n");
+    const ref = await referenceFile("mixed.json", 0.5);
+    const quiet = await run("check", "--reference", ref, dir);
+    expect(quiet.code, quiet.err).toBe(0); // nothing that is a photo was lost
+    expect(quiet.err).toBe("ignored 2 files that are not an image\n");
+    await copyFile(join(FIX, "variants/tiny.png"), join(dir, "tiny.png"));
+    const png = await run("check", "--reference", ref, dir);
+    expect(png.code).toBe(3);
+    expect(png.err).toContain(`skipped 1 photo:\n  ${join(dir, "tiny.png")}: PNG image: cropgate reads JPEG only, convert it to JPEG first\n`);
+    expect(png.err).not.toMatch(/Shortcut|unsupported_image_format/);
+    // A file named on the command line is always reported, image or not.
+    const named = await run("check", "--reference", ref, join(dir, "manifest.csv"));
+    expect(named.code).toBe(3);
+    expect(named.err).toMatch(/manifest\.csv: not an image/);
   });
 
   it("--json gives scores equal to the cosine with the centroid, and lists unusable files with reasons (exit 3)", { timeout: 60_000 }, async () => {
@@ -105,11 +161,12 @@ describe("check (local)", () => {
     expect(json.results[0]).toMatchObject({ path: join(FIX, "rice-bacterial.jpg"), verdict: "normal", threshold: 0.5 });
     expect(json.results[0].score).toBeCloseTo(dot(riceEmbedding, riceEmbedding), 6);
     const reasons = Object.fromEntries(json.skipped.map((s: { path: string; reason: string }) => [s.path.replace(`${FIX}/variants/`, ""), s.reason]));
-    expect(reasons["tiny.png"]).toMatch(/^unsupported_image_format: PNG/);
-    expect(reasons["coffee-truncated.jpg"]).toMatch(/^invalid_jpeg/);
-    expect(reasons["sof-65535x65535.jpg"]).toMatch(/^image_too_large/);
+    expect(reasons["tiny.png"]).toBe("PNG image: cropgate reads JPEG only, convert it to JPEG first");
+    expect(reasons["tiny.heic"]).toBe("HEIC image: cropgate reads JPEG only, convert it to JPEG first");
+    expect(reasons["coffee-truncated.jpg"]).toMatch(/^The JPEG is truncated/);
+    expect(reasons["sof-65535x65535.jpg"]).toMatch(/pixels|MiB|limit/);
     expect(json.results.map((x: { path: string }) => x.path)).toContain(join(FIX, "variants/chelsea-cmyk.jpg"));
-    expect(r.err).toMatch(/skipped \d+ files:\n {2}.*coffee-truncated\.jpg: invalid_jpeg/);
+    expect(r.err).toMatch(/skipped \d+ photos:\n {2}.*coffee-truncated\.jpg: The JPEG is truncated/);
   });
 
   it("usage errors exit 2 with one clear line, never a stack trace", async () => {
@@ -182,6 +239,15 @@ describe("enroll", () => {
     expect(a.lookalikes.map((l: { label: string }) => l.label)).toEqual(["variants"]);
     expect(a.lookalikes[0].vector).toHaveLength(FEATURES_DIM);
     expect(Math.hypot(...a.lookalikes[0].vector)).toBeCloseTo(1, 6);
+
+    // data.photos: every photo that made it (crop and negatives), by folder, as sha256-16 (contract §3).
+    const tomatoFiles = (await readdir(TOMATO)).sort();
+    const hashes = await Promise.all(tomatoFiles.map(async (f) => sha16(await readFile(join(TOMATO, f)))));
+    expect(a.data.photos.hash).toBe("sha256-16");
+    expect(Object.keys(a.data.photos.sources)).toEqual(["tomato", "variants"]);
+    expect(a.data.photos.sources.tomato).toEqual(hashes);
+    expect(a.data.photos.sources.variants).toContain(sha16(await readFile(join(FIX, "variants/chelsea-gray.jpg"))));
+    expect(a.data.photos.sources.variants).not.toContain(sha16(await readFile(join(FIX, "variants/tiny.png")))); // skipped: did not make it
 
     const summary = JSON.parse(r2.out);
     expect(summary).toMatchObject({ profile: "tomato", normals: 10, negatives: { variants: { count: expect.any(Number) } } });
@@ -313,6 +379,36 @@ describe("evaluate", () => {
     expect((await run("evaluate", "--normal", TOMATO, "--anomaly", anomalies[0]!, "--reference", ref, "--gallery", "3")).code).toBe(2);
   });
 
+  it("counts uncertain photos per directory and marks the directories the reference was built from", { timeout: 120_000 }, async () => {
+    // Band [-1, 1): only the rice photo's own embedding reaches 1, every other photo is uncertain.
+    const tomatoHashes = await Promise.all((await readdir(TOMATO)).map(async (f) => sha16(await readFile(join(TOMATO, f)))));
+    const photos = { hash: "sha256-16", sources: { "plantvillage-tomato": tomatoHashes.slice(0, 4), other: ["0123456789abcdef"] } };
+    const ref = await referenceFile("band-eval.json", 1, manifest.model.sha256, false, { lower: -1, data: { photos } });
+    const report = join(tmp, "band.html");
+    const args = ["evaluate", "--normal", TOMATO, "--anomaly", join(FIX, "chelsea.jpg"), "--reference", ref];
+    const r = await run(...args, "--json", "--report", report);
+    expect(r.code, r.err).toBe(0);
+    const json = JSON.parse(r.out);
+    expect(json.lowerThreshold).toBe(-1);
+    expect(json.groups[0]).toMatchObject({ name: "tomato", count: 10, accepted: 0, uncertain: 10, rejected: 0, inSample: { photos: 4, sources: ["plantvillage-tomato"] } });
+    expect(json.groups[1]).toMatchObject({ name: "chelsea.jpg", uncertain: 1 });
+    expect(json.groups[1].inSample).toBeUndefined();
+
+    const text = await run(...args);
+    expect(text.out).toMatch(/^group\s+kind\s+photos\s+accepted\s+uncertain\s+rejected\s+.*in-sample$/m);
+    expect(text.out).toMatch(/^tomato\s+normal\s+10\s+0\s+10\s+0\s.*4\/10 \(plantvillage-tomato\)$/m);
+    expect(text.out).toMatch(/uncertain = -1\.0000 ≤ score < 1\.0000/);
+    expect(text.out).toMatch(/in-sample: 1 directory holds photos the reference was built from/);
+    const html = await readFile(report, "utf8");
+    expect(html).toContain("<th>uncertain</th>");
+    expect(html).toMatch(/<tr class="normal in-sample"><td>tomato <span class="tag">in-sample<\/span>/);
+    expect(html).toMatch(/<b>In-sample:<\/b> tomato holds photos/);
+
+    // Without data.photos nothing is marked, and without a band there is no uncertain column.
+    const plain = await run("evaluate", "--normal", TOMATO, "--anomaly", join(FIX, "chelsea.jpg"), "--reference", await referenceFile("plain.json", 0.5));
+    expect(plain.out).not.toMatch(/in-sample|uncertain/);
+  });
+
   it("errors: missing groups (2), a directory with no usable photo (3)", { timeout: 60_000 }, async () => {
     const r = await run("evaluate", "--normal", TOMATO);
     expect(r.code).toBe(2);
@@ -321,7 +417,7 @@ describe("evaluate", () => {
     await copyFile(join(FIX, "variants/tiny.png"), join(junk, "tiny.png"));
     const e = await run("evaluate", "--normal", TOMATO, "--anomaly", junk, "--reference", await referenceFile("r2.json", 0.5));
     expect(e.code).toBe(3);
-    expect(e.err).toMatch(/tiny\.png: unsupported_image_format/);
+    expect(e.err).toMatch(/tiny\.png: PNG image: cropgate reads JPEG only/);
     expect(e.err).toMatch(/no usable photo in junk/);
   });
 });
@@ -358,8 +454,10 @@ describe("talking to a worker (--url, --upload)", () => {
     try {
       const r = await run("check", join(FIX, "chelsea.jpg"), join(FIX, "variants/tiny.png"), "--url", worker.url, "--profile", "rice");
       expect(r.code).toBe(3);
-      expect(r.out).toBe(`${join(FIX, "chelsea.jpg")}: anomaly (score 0.2000 < 0.7000, confidence 0.10)  This does not look like a rice leaf.\n`);
-      expect(r.err).toMatch(/tiny\.png: unsupported_image_format: PNG images are not supported\./);
+      expect(r.out).toBe(`${join(FIX, "chelsea.jpg")}: anomaly (score 0.2000 < 0.7000)  This does not look like a rice leaf.\n`);
+      // Not even sent: the CLI knows a PNG from its bytes and says so in its own words.
+      expect(r.err).toMatch(/tiny\.png: PNG image: cropgate reads JPEG only/);
+      expect(worker.requests).toHaveLength(1);
       expect(worker.requests[0]).toMatchObject({ method: "POST", url: "/v1/check?profile=rice" });
       expect(worker.requests[0]!.headers["content-type"]).toBe("image/jpeg");
       expect(worker.requests[0]!.body.equals(await readFile(join(FIX, "chelsea.jpg")))).toBe(true);

@@ -80,5 +80,9 @@ describe("the CLI against npm start", () => {
     expect(json.threshold).toBe(reference.threshold.value);
     expect(json.source).toBe(`worker ${base}`);
     expect([json.overall.normal.count, json.overall.anomaly.count]).toEqual([10, 1]);
+    expect(json.lowerThreshold).toBe(reference.threshold.lower ?? reference.threshold.value);
+    // enroll wrote data.photos; the worker serves it with the version, so the enrolled folder is in-sample.
+    expect(json.groups[0]).toMatchObject({ name: "tomato", inSample: { photos: 10, sources: ["tomato"] } });
+    expect(json.groups[1].inSample).toBeUndefined();
   });
 });

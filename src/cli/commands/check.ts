@@ -1,7 +1,7 @@
 import { isPositiveInt, parse, parseNumber } from "../args";
 import { ExitCode, usageError } from "../cli-error";
 import { discoverImages } from "../discover";
-import { num } from "../format";
+import { comparison } from "../format";
 import { reportSkippedTo, type Io } from "../io";
 import { createScorer } from "../scorers";
 
@@ -15,8 +15,12 @@ Prints one verdict line per photo: does it show the profile's crop?
   --json               one JSON document on stdout instead of text
   --threads <n>        onnxruntime threads for local scoring (default 1)
 
-exit codes: 0 every photo shows the crop, 1 at least one does not, 2 usage error,
-            3 some photos could not be read (listed on stderr), 4 worker unreachable or refused`;
+Each line: <photo>: normal|uncertain|anomaly (how the score compares with the thresholds)  <message>.
+uncertain: between the reference's lower threshold and its threshold (a retake, not a pass).
+Files in a folder that are not images are counted, not listed.
+
+exit codes: 0 every photo shows the crop, 1 at least one is not passed (anomaly or uncertain),
+            2 usage error, 3 some photos could not be read (listed on stderr), 4 worker unreachable or refused`;
 
 export async function check(argv: readonly string[], io: Io): Promise<ExitCode> {
   const { values, positionals } = parse(
@@ -41,6 +45,7 @@ export async function check(argv: readonly string[], io: Io): Promise<ExitCode> 
   const files = await discoverImages(positionals);
   if (files.length === 0) throw usageError(`no files in ${positionals.join(", ")}`);
 
+
   const scorer = await createScorer({
     profile: values.profile,
     ...(values.reference ? { reference: values.reference } : {}),
@@ -49,15 +54,16 @@ export async function check(argv: readonly string[], io: Io): Promise<ExitCode> 
     threads,
   });
   try {
-    const { scored, skipped } = await scorer.score(files, "checking");
+    const { scored, skipped, ignored } = await scorer.score(files, "checking");
     if (values.json) {
       io.out(
         `${JSON.stringify(
           {
             source: scorer.source,
             profile: scorer.profile,
-            results: scored.map(({ group: _group, ...r }) => r),
-            skipped: skipped.map(({ group: _group, ...s }) => s),
+            results: scored.map(({ group: _group, sha16: _sha, named: _named, ...r }) => r),
+            skipped: skipped.map(({ group: _group, named: _named, ...s }) => s),
+            ignored: ignored.map((f) => f.path),
           },
           null,
           2,
@@ -65,15 +71,14 @@ export async function check(argv: readonly string[], io: Io): Promise<ExitCode> 
       );
     } else {
       for (const r of scored) {
-        const relation = r.verdict === "normal" ? "≥" : "<";
-        const confidence = r.confidence === undefined ? "" : `, confidence ${num(r.confidence, 2)}`;
         const message = r.message ? `  ${r.message}` : "";
-        io.out(`${r.path}: ${r.verdict} (score ${num(r.score, 4)} ${relation} ${num(r.threshold, 4)}${confidence})${message}\n`);
+        io.out(`${r.path}: ${r.verdict} (${comparison(r.score, r.threshold, r.lowerThreshold)})${message}\n`);
       }
     }
-    reportSkippedTo(io, skipped);
+    reportSkippedTo(io, skipped, ignored);
+    if (scored.length === 0 && skipped.length === 0) throw usageError(`no image in ${positionals.join(", ")} (${ignored.length} other files)`);
     if (skipped.length > 0) return ExitCode.Input;
-    return scored.some((r) => r.verdict === "anomaly") ? ExitCode.Anomaly : ExitCode.Ok;
+    return scored.some((r) => r.verdict !== "normal") ? ExitCode.Anomaly : ExitCode.Ok;
   } finally {
     await scorer.close();
   }

@@ -12,7 +12,8 @@ import { enroll as buildEnrollment, type Enrollment } from "../reference-build";
 import { storeLocally } from "../local-kv";
 import { uploadReference } from "../worker-client";
 import { VERSION } from "../version";
-import { ReferenceSchema, type Lookalike } from "../../references/schema";
+import { ReferenceSchema, type Lookalike, type PhotoHashes } from "../../references/schema";
+import type { ImageFile } from "../discover";
 
 export const ENROLL_USAGE = `usage: npm run enroll -- <profile> <normal-dir|photo>… [options]
 
@@ -32,7 +33,8 @@ and a threshold calibrated by k-fold cross-validation so that --accept of unseen
                            trained on) or embedding (the trained head)
   --accept <share>         share of held-out crop photos to accept (default 0.95)
   --out <file.json>        where to write the reference (default: <profile>.json)
-  --display-name <text>    used in verdict messages (default: "<profile> leaf")
+  --display-name <text>    the crop as messages name it: "Tomato photo: ready for the disease check."
+                           (default: the profile, dashes as spaces)
   --upload <url>           store it in a running worker and activate it (admin token from --token or
   --token <t>              CROPGATE_ADMIN_TOKEN)
   --local                  store it in the local KV that \`npm start\` serves, and activate it
@@ -101,7 +103,7 @@ export async function enroll(argv: readonly string[], io: Io): Promise<ExitCode>
   if (values.upload && !token) throw usageError("--upload needs an admin token: --token <t> or CROPGATE_ADMIN_TOKEN");
   if (values.token && !values.upload) throw usageError("--token is only used with --upload");
   const out = values.out ?? `${profile}.json`;
-  const displayName = values["display-name"] ?? `${profile} leaf`;
+  const displayName = values["display-name"] ?? profile.replace(/-/g, " ");
   // Checked before minutes of embedding, with the worker's own rule for the field.
   const nameCheck = ReferenceSchema.shape.displayName.safeParse(displayName);
   if (!nameCheck.success) throw usageError(`--display-name: ${nameCheck.error.issues[0]?.message ?? "invalid"}`);
@@ -122,15 +124,17 @@ export async function enroll(argv: readonly string[], io: Io): Promise<ExitCode>
   const manifest = embedder.manifest;
   let enrollment: Enrollment;
   const skipped: SkippedFile[] = [];
+  const ignored: ImageFile[] = [];
   let normalCount: number;
   let negativeCounts: Record<string, number>;
   let lookalikes: Lookalike[] = [];
   try {
     const normals = await embedFiles(normalFiles, embedder, `${profile} photos`);
     skipped.push(...normals.skipped);
+    ignored.push(...normals.ignored);
     normalCount = normals.embedded.length;
     if (normalCount < Math.max(MIN_NORMALS, folds)) {
-      reportSkippedTo(io, skipped);
+      reportSkippedTo(io, skipped, ignored);
       throw new CliError(
         ExitCode.Input,
         `only ${normalCount} usable ${profile} photos; enrolling needs at least ${Math.max(MIN_NORMALS, folds)} (50 or more give a steadier threshold)`,
@@ -138,6 +142,7 @@ export async function enroll(argv: readonly string[], io: Io): Promise<ExitCode>
     }
     const negatives = await embedFiles(negativeFiles, embedder, "negatives");
     skipped.push(...negatives.skipped);
+    ignored.push(...negatives.ignored);
     const names = groupNames(negativeArgs.map((n) => n.path));
     const groups = negativeArgs.map(({ path }) => ({
       name: names.get(path)!,
@@ -171,12 +176,14 @@ export async function enroll(argv: readonly string[], io: Io): Promise<ExitCode>
         ...(groups.length > 0 ? { negatives: negativeCounts } : {}),
         ...(limit === undefined ? {} : { limitPerDirectory: limit }),
         skipped: skipped.length,
+        // Which files made this reference, so `evaluate` can tell in-sample folders from held-out ones.
+        photos: photoHashes([...normals.embedded, ...negatives.embedded], groupNames(all)),
       },
     );
   } finally {
     await embedder.release();
   }
-  reportSkippedTo(io, skipped);
+  reportSkippedTo(io, skipped, ignored);
   if (lookalikes.length > 0) enrollment.reference = { ...enrollment.reference, lookalikes };
 
   await writeFile(out, `${JSON.stringify(enrollment.reference, null, 2)}\n`).catch((err: Error) => {
@@ -196,6 +203,13 @@ export async function enroll(argv: readonly string[], io: Io): Promise<ExitCode>
     io.out(summaryText(enrollment, out, normalCount, accept, stored));
   }
   return ExitCode.Ok;
+}
+
+/** Contract §3's `data.photos`: each used photo's sha16 under its command-line argument's name. */
+function photoHashes(photos: readonly { group: string; sha16: string }[], names: Map<string, string>): PhotoHashes {
+  const sources: Record<string, string[]> = {};
+  for (const p of photos) (sources[names.get(p.group)!] ??= []).push(p.sha16);
+  return { hash: "sha256-16", sources };
 }
 
 function summaryJson(e: Enrollment, out: string, normalCount: number, skipped: SkippedFile[], stored: object) {

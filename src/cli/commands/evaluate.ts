@@ -2,8 +2,8 @@ import { readFile, writeFile } from "node:fs/promises";
 import { checkProfile, groupNames, isPositiveInt, parse, parseNumber } from "../args";
 import { CliError, ExitCode, usageError } from "../cli-error";
 import { discoverImages } from "../discover";
-import { evaluateGroups, type Evaluation, type GroupScores } from "../evaluation";
-import { num, pct, table } from "../format";
+import { evaluateGroups, inSampleGroups, type Evaluation, type GroupScores } from "../evaluation";
+import { digitsToTell, num, pct, table } from "../format";
 import { reportSkippedTo, type Io } from "../io";
 import { loadManifest } from "../model";
 import { renderReport } from "../report";
@@ -13,7 +13,9 @@ import { createScorer } from "../scorers";
 export const EVALUATE_USAGE = `usage: npm run evaluate -- --normal <dir>… --anomaly <dir>… [options]
 
 Scores labelled photos against a reference and prints AUROC, FPR at 95 % TPR, TPR at 1 % FPR and the
-accept/reject counts at the reference's threshold, overall and per directory.
+accepted / uncertain / rejected counts at the reference's thresholds, overall and per directory. A
+directory whose photos made the reference (listed in its data.photos) is marked in-sample: its figures
+are not held-out results.
 
   --normal <dir>       photos of the crop (repeatable)
   --anomaly <dir>      photos that are not (repeatable)
@@ -86,7 +88,7 @@ export async function evaluate(argv: readonly string[], io: Io): Promise<ExitCod
   } finally {
     await scorer.close();
   }
-  reportSkippedTo(io, result.skipped);
+  reportSkippedTo(io, result.skipped, result.ignored);
   const groups: GroupScores[] = args.map(({ arg, kind }) => ({
     name: names.get(arg)!,
     kind,
@@ -96,12 +98,18 @@ export async function evaluate(argv: readonly string[], io: Io): Promise<ExitCod
   if (empty.length > 0) {
     throw new CliError(ExitCode.Input, `no usable photo in ${empty.map((g) => g.name).join(", ")}`);
   }
-  const thresholds = [...new Set(result.scored.map((s) => s.threshold))];
+  const thresholds = [...new Set(result.scored.map((s) => `${s.threshold} ${s.lowerThreshold}`))];
   if (thresholds.length !== 1) {
     // A worker whose current version changed mid-run would mix two references into one measurement.
-    throw new CliError(ExitCode.Remote, `the threshold changed during the run (${thresholds.join(", ")}); was a new version activated? Run again.`);
+    throw new CliError(ExitCode.Remote, `the thresholds changed during the run (${thresholds.join("; ")}); was a new version activated? Run again.`);
   }
-  const evaluation = evaluateGroups(groups, thresholds[0]!);
+  const { threshold, lowerThreshold } = result.scored[0]!;
+  const evaluation = evaluateGroups(groups, threshold, lowerThreshold);
+  const inSample = inSampleGroups(result.scored.map((s) => ({ group: names.get(s.group)!, sha16: s.sha16 })), await scorer.photoHashes(result.scored));
+  for (const g of evaluation.groups) {
+    const marked = inSample.get(g.name);
+    if (marked) g.inSample = marked;
+  }
   const kindOf = new Map(args.map((a) => [a.arg, a.kind]));
   const photos = result.scored.map((s) => ({
     path: s.path,
@@ -122,7 +130,13 @@ export async function evaluate(argv: readonly string[], io: Io): Promise<ExitCod
       throw usageError(`cannot write ${values.scores}: ${err.message}`);
     });
   }
-  const meta = { profile: scorer.profile, source: scorer.source, skipped: result.skipped.length, createdAt: new Date().toISOString() };
+  const meta = {
+    profile: scorer.profile,
+    source: scorer.source,
+    skipped: result.skipped.length,
+    ignored: result.ignored.length,
+    createdAt: new Date().toISOString(),
+  };
 
   if (values.report) {
     const preprocessing = (await loadManifest()).preprocessing;
@@ -148,7 +162,8 @@ export async function evaluate(argv: readonly string[], io: Io): Promise<ExitCod
     });
   }
   if (values.json) {
-    io.out(`${JSON.stringify({ ...meta, ...withoutRoc(evaluation), mistakes, skipped: result.skipped.map(({ group: _g, ...s }) => s) }, null, 2)}\n`);
+    const skipped = result.skipped.map(({ group: _g, named: _n, ...s }) => s);
+    io.out(`${JSON.stringify({ ...meta, ...withoutRoc(evaluation), mistakes, skipped }, null, 2)}\n`);
   } else {
     io.out(evaluationText(evaluation, meta.source, values.report));
     io.out(mistakesText(mistakes));
@@ -156,6 +171,7 @@ export async function evaluate(argv: readonly string[], io: Io): Promise<ExitCod
   return ExitCode.Ok;
 }
 
+/** sha16 is how in-sample photos are found; the JSON says in-sample per group instead. */
 const withoutRoc = ({ roc: _roc, ...rest }: Evaluation) => rest;
 
 const csvCell = (v: string | number) => {
@@ -167,7 +183,7 @@ type Mistake = { path: string; group: string; score: number };
 
 function mistakesText(m: { rejectedNormals: Mistake[]; acceptedAnomalies: Mistake[] }): string {
   const block = (title: string, list: Mistake[]) =>
-    list.length === 0 ? [] : [title, ...list.map((p) => `  ${num(p.score, 4)}  ${p.path}`), ""];
+    list.length === 0 ? [] : [title, ...list.map((p) => `  ${p.score.toFixed(digitsToTell([p.score, ...list.map((q) => q.score)]))}  ${p.path}`), ""];
   return [
     ...block("crop photos rejected, lowest scores first:", m.rejectedNormals),
     ...block("anomalies accepted, highest scores first:", m.acceptedAnomalies),
@@ -175,16 +191,19 @@ function mistakesText(m: { rejectedNormals: Mistake[]; acceptedAnomalies: Mistak
 }
 
 export function evaluationText(e: Evaluation, source: string, report?: string): string {
+  const band = e.lowerThreshold < e.threshold;
   const rows = e.groups.map((g) => [
     g.name,
     g.kind,
     String(g.count),
     String(g.accepted),
+    ...(band ? [String(g.uncertain)] : []),
     String(g.rejected),
     pct(g.acceptRate),
     num(g.auroc, 4),
     pct(g.fprAt95Tpr),
     pct(g.tprAt1Fpr),
+    g.inSample ? `${g.inSample.photos === g.count ? "all" : `${g.inSample.photos}/${g.count}`} (${g.inSample.sources.join(", ")})` : "",
   ]);
   const o = e.overall;
   rows.push([
@@ -192,21 +211,38 @@ export function evaluationText(e: Evaluation, source: string, report?: string): 
     "",
     String(o.normal.count + o.anomaly.count),
     String(o.normal.accepted + o.anomaly.accepted),
+    ...(band ? [String(o.normal.uncertain + o.anomaly.uncertain)] : []),
     String(o.normal.rejected + o.anomaly.rejected),
     "",
     num(o.auroc, 4),
     pct(o.fprAt95Tpr),
     pct(o.tprAt1Fpr),
-  ]);
-  return [
-    `scored by ${source}; threshold ${num(e.threshold, 4)} (accept = score ≥ threshold)`,
     "",
-    table(["group", "kind", "photos", "accepted", "rejected", "accept %", "AUROC", "FPR@95%TPR", "TPR@1%FPR"], rows),
+  ]);
+  const marked = e.groups.filter((g) => g.inSample).length;
+  const anyInSample = marked > 0;
+  const header = ["group", "kind", "photos", "accepted", ...(band ? ["uncertain"] : []), "rejected", "accept %", "AUROC", "FPR@95%TPR", "TPR@1%FPR", "in-sample"];
+  const d = digitsToTell([e.threshold, e.lowerThreshold]);
+  const [t, l] = [e.threshold.toFixed(d), e.lowerThreshold.toFixed(d)];
+  const rule = band
+    ? `accept = score ≥ ${t}, uncertain = ${l} ≤ score < ${t}, reject = score < ${l}`
+    : `threshold ${t} (accept = score ≥ threshold)`;
+  return [
+    `scored by ${source}; ${rule}`,
+    "",
+    table(anyInSample ? header : header.slice(0, -1), anyInSample ? rows : rows.map((r) => r.slice(0, -1))),
     "",
     `overall: AUROC ${num(o.auroc, 4)}, FPR@95%TPR ${pct(o.fprAt95Tpr)}, TPR@1%FPR ${pct(o.tprAt1Fpr)}; ` +
       `at the threshold ${o.normal.accepted}/${o.normal.count} crop photos accepted (${pct(o.normal.accepted / o.normal.count)}), ` +
-      `${o.anomaly.accepted}/${o.anomaly.count} anomalies accepted (${pct(o.anomaly.accepted / o.anomaly.count)})`,
+      `${o.anomaly.accepted}/${o.anomaly.count} anomalies accepted (${pct(o.anomaly.accepted / o.anomaly.count)})` +
+      (band ? `; uncertain: ${o.normal.uncertain} crop photos, ${o.anomaly.uncertain} anomalies` : ""),
     "(per normal directory: vs all anomalies; per anomaly directory: vs all normals)",
+    ...(anyInSample
+      ? [
+          `in-sample: ${marked === 1 ? "1 directory holds" : `${marked} directories hold`} photos the reference was built from ` +
+            "(its data.photos): their figures are not held-out results.",
+        ]
+      : []),
     ...(report ? [`report: ${report}`] : []),
     "",
   ].join("\n");
