@@ -18,7 +18,7 @@ describe("GET / (the web page)", () => {
     // No external assets: nothing is loaded from another origin.
     expect(html).not.toMatch(/\b(src|href)=["']?(https?:)?\/\//i);
     for (const css of inlineBlocks(html, "style")) expect(css).not.toMatch(/@import|url\(/i);
-    for (const id of ["file", "drop", "crop", "verdict", "score", "threshold", "profile", "quality", "hint", "reference", "error-message"]) {
+    for (const id of ["file", "camera", "drop", "crop", "verdict", "message", "meter", "marker", "details", "score", "threshold", "lower-threshold", "profile", "quality", "reference", "error-message"]) {
       expect(html).toContain(`id="${id}"`);
     }
     expect(html).toContain('name="viewport"');
