@@ -20,7 +20,7 @@ import {
 
 export const SHORTCUT_NAME = "cropgate";
 export const DEFAULT_URL = "https://cropgate.example.workers.dev";
-/** Phone photos are 12–48 MP; the worker needs 128 px and has 128 MB of memory. */
+/** Phone photos are 12–48 MP; the model reads a small centre square and the worker has 128 MB of memory. */
 export const LONGEST_EDGE = 1024;
 export const JPEG_QUALITY = 0.85;
 export const CHECK_PATH = "/v1/check";
