@@ -30,7 +30,10 @@ const app = createApp({
   referenceCache: new IsolateCache(),
   now: () => new Date(),
 });
-const res = await app.request("/openapi.json", {}, { DEFAULT_PROFILE: "rice" } as Env);
+// The app writes one JSON line per request for Workers Logs; here it would only be noise in `npm test`.
+const log = console.log;
+console.log = () => {};
+const res = await Promise.resolve(app.request("/openapi.json", {}, { DEFAULT_PROFILE: "rice" } as Env)).finally(() => (console.log = log));
 if (!res.ok) throw new Error(`GET /openapi.json answered ${res.status}: ${await res.text()}`);
 const document = (await res.json()) as Parameters<typeof openapiTS>[0];
 

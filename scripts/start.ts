@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { createRequire } from "node:module";
 import { seedLocalReference } from "./local-kv";
 
@@ -34,9 +35,23 @@ export function devArgs(userArgs: string[]): string[] {
   ];
 }
 
+/** `--persist-to DIR` (wrangler dev's own option): the local KV is DIR/v3, and the seed goes there too. */
+export function persistPath(userArgs: string[]): string | undefined {
+  const i = userArgs.findIndex((a) => a === "--persist-to" || a.startsWith("--persist-to="));
+  if (i < 0) return undefined;
+  const dir = userArgs[i]!.includes("=") ? userArgs[i]!.slice("--persist-to=".length) : userArgs[i + 1];
+  return dir ? join(dir, "v3") : undefined;
+}
+
 async function main() {
+  // Offline, miniflare's fetch of Request.cf data (workers.cloudflare.com/cf.json) fails with a warning a
+  // newcomer takes for an error; its own switch uses the placeholder instead. CLOUDFLARE_CF_FETCH_ENABLED=true
+  // brings the fetch back.
+  process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
   if (ensureDevVars().created) console.log(`start: created ${DEV_VARS} with a random local ADMIN_TOKEN (see that file)`);
-  const seeded = await seedLocalReference("models/references/rice.json");
+  const args = process.argv.slice(2);
+  const persist = persistPath(args);
+  const seeded = await seedLocalReference("models/references/rice.json", persist ? { persistPath: persist } : {});
   console.log(
     seeded.status === "unchanged"
       ? `start: local KV already has the rice reference (${seeded.current.version})`
@@ -45,7 +60,7 @@ async function main() {
   // Run wrangler's CLI directly (not its bin wrapper) so a signal sent to this process reaches `wrangler dev`,
   // which then stops its workerd children.
   const cli = createRequire(import.meta.url).resolve("wrangler");
-  const child = spawn(process.execPath, ["--no-warnings", "--experimental-vm-modules", cli, ...devArgs(process.argv.slice(2))], {
+  const child = spawn(process.execPath, ["--no-warnings", "--experimental-vm-modules", cli, ...devArgs(args)], {
     stdio: "inherit",
     env: { WRANGLER_SEND_METRICS: "false", ...process.env },
   });

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openLocalStore, seedLocalReference } from "../../scripts/local-kv";
-import { devArgs, ensureDevVars } from "../../scripts/start";
+import { devArgs, ensureDevVars, persistPath } from "../../scripts/start";
 
 const dir = await mkdtemp(join(tmpdir(), "cropgate-start-"));
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -34,6 +34,12 @@ describe("npm start helpers", () => {
     // The user's own RATE_LIMIT wins: ours is not added.
     expect(devArgs(["--var", "RATE_LIMIT:on"])).toEqual(["dev", "--ip", "127.0.0.1", "--port", "8787", "--var", "RATE_LIMIT:on"]);
     expect(devArgs(["--var=RATE_LIMIT:on"])).toEqual(["dev", "--ip", "127.0.0.1", "--port", "8787", "--var=RATE_LIMIT:on"]);
+  });
+
+  it("seeds where wrangler dev keeps its KV: --persist-to DIR means DIR/v3, the default .wrangler/state", () => {
+    expect(persistPath([])).toBeUndefined();
+    expect(persistPath(["--port", "1", "--persist-to", "/tmp/s"])).toBe("/tmp/s/v3");
+    expect(persistPath(["--persist-to=/tmp/t"])).toBe("/tmp/t/v3");
   });
 
   it("seeds the rice reference into local KV idempotently", async () => {
