@@ -199,7 +199,9 @@ async function check(viewport: string, file: string, label: string, { screenshot
       await page.click("#details summary");
       out.score = Number(await page.textContent("#score"));
       out.threshold = Number.parseFloat((await page.textContent("#threshold")) ?? "");
-      out.lowerThreshold = Number.parseFloat((await page.textContent("#lower-threshold")) ?? "");
+      // "none (no uncertain band)": then the lower threshold is the threshold (contract §3).
+      const lower = Number.parseFloat((await page.textContent("#lower-threshold")) ?? "");
+      out.lowerThreshold = Number.isNaN(lower) ? out.threshold : lower;
       out.profile = (await page.textContent("#profile")) ?? undefined;
       out.reference = (await page.textContent("#reference")) ?? undefined;
       out.quality = (await page.textContent("#quality")) ?? undefined;
