@@ -99,3 +99,18 @@ def phone_photo(out_size: int = 160) -> T.Compose:
             JpegRecompress((35, 95), p=0.5),
         ]
     )
+
+
+def phone_finish() -> T.Compose:
+    """phone_photo without the framing: for synthetic shots that are already framed (synth.py), the light,
+    focus, resolution and compression of a phone."""
+    return T.Compose(
+        [
+            T.RandomHorizontalFlip(),
+            T.RandomApply([T.ColorJitter(0.3, 0.3, 0.25, 0.03)], p=0.7),
+            Exposure((0.6, 1.5), p=0.25),
+            T.RandomApply([T.GaussianBlur(5, sigma=(0.1, 1.4))], p=0.25),
+            Downscale((64, 128), p=0.2),
+            JpegRecompress((40, 95), p=0.5),
+        ]
+    )

@@ -47,6 +47,12 @@ class Item:
     source: str  # photo source: "rice-leaf", "rice-field/<source>", or a negative set such as "paddy-weeds"
 
     @property
+    def key(self) -> str:
+        """The photo's name inside the data set ("rice-leaf/brownspot/x.jpg"), whatever the data folder is called
+        or how its path was spelled: what seeds and cache keys use, so a rerun draws the same views."""
+        return f"{self.group}/{os.path.basename(self.path)}"
+
+    @property
     def normal(self) -> bool:
         return self.source == NORMAL_SOURCE or self.source.startswith(NORMAL_FIELD + "/")
 
