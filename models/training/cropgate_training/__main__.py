@@ -27,21 +27,23 @@ def main(argv=None) -> int:
     pl.add_argument("--work", type=Path, default=MODELS / "work")
     pl.add_argument("--size", type=int, default=None, help="input size in pixels (default: PipelineConfig.size)")
     pl.add_argument("--recipe", default=None, help="a loso.RECIPES name (default: PipelineConfig.recipe)")
-    pl.add_argument("--steps", type=int, default=None, help="head training steps")
+    pl.add_argument("--scorer", default=None, help="a loso.SCORERS name (default: PipelineConfig.scorer)")
+    pl.add_argument("--steps", type=int, default=None, help="training steps (default: the recipe's)")
     pl.add_argument("--limit-per-group", type=int, default=None, help="smoke runs: at most N images per group")
     pl.add_argument("--seed", type=int, default=0)
     pl.add_argument("--no-unseen", action="store_true", help="skip the unseen-crop checks")
     se = sub.add_parser("select", help="compare recipes and input sizes leave-one-source-out (cached features)")
     se.add_argument("--data", type=Path, default=default_data_dir())
     se.add_argument("--weights", type=Path, default=weights_default)
-    se.add_argument("--sizes", type=int, nargs="+", default=[128, 160])
-    se.add_argument("--recipes", nargs="+", default=["features-centroid", "features-knn", "features-logreg",
-                                                     "head-centroid", "head-knn"])
+    se.add_argument("--recipes", nargs="+", default=["frozen", "linear", "mlp", "tail", "tail-mix-gem"])
+    se.add_argument("--synthetic", choices=["both", "with", "without"], default="both",
+                    help="with and/or without the synthetic kinds of shot (views.py)")
+    se.add_argument("--steps", type=int, default=None, help="training steps (default: each recipe's)")
     se.add_argument("--out", type=Path, default=MODELS / "eval" / "selection.json")
     se.add_argument("--work", type=Path, default=MODELS / "work")
     se.add_argument("--limit-per-group", type=int, default=None, help="smoke runs only")
-    cd = sub.add_parser("card", help="re-render models/README.md from the committed manifest, metrics, reference "
-                                     "and eval/selection.json (no training)")
+    cd = sub.add_parser("card", help="re-render models/README.md (and the README's model section) from the committed "
+                                     "manifest, metrics, reference and eval/selection.json (no training)")
     cd.add_argument("--out", type=Path, default=MODELS)
     a = p.parse_args(argv)
     if a.cmd == "card":
@@ -50,9 +52,11 @@ def main(argv=None) -> int:
         from . import card
 
         o = a.out
-        (o / "README.md").write_text(card.render(json.loads((o / "manifest.json").read_text()),
-                                                 json.loads((o / "eval" / "metrics.json").read_text()),
-                                                 json.loads((o / "references" / "rice.json").read_text()), o / "eval"))
+        manifest, metrics = json.loads((o / "manifest.json").read_text()), json.loads((o / "eval" / "metrics.json").read_text())
+        reference = json.loads((o / "references" / "rice.json").read_text())
+        (o / "README.md").write_text(card.render(manifest, metrics, reference, o / "eval"))
+        if o.resolve() == MODELS.resolve():
+            card.write_readme_block(REPO / "README.md", card.readme_block(manifest, metrics, reference))
         return 0
 
     if not a.data.is_dir():
@@ -66,23 +70,20 @@ def main(argv=None) -> int:
         print(msg, flush=True)
 
     if a.cmd == "pipeline":
-        from .head import HeadConfig
         from .pipeline import PipelineConfig, run
 
-        head = HeadConfig(seed=a.seed)
-        if a.steps is not None:
-            head.steps = a.steps
-        cfg = PipelineConfig(data_dir=a.data, weights=a.weights, out_dir=a.out, work_dir=a.work, head=head,
+        cfg = PipelineConfig(data_dir=a.data, weights=a.weights, out_dir=a.out, work_dir=a.work, steps=a.steps,
                              limit_per_group=a.limit_per_group, seed=a.seed, unseen=not a.no_unseen)
-        if a.size is not None:
-            cfg.size = a.size
-        if a.recipe is not None:
-            cfg.recipe = a.recipe
+        for k in ("size", "recipe", "scorer"):
+            if getattr(a, k) is not None:
+                setattr(cfg, k, getattr(a, k))
         run(cfg, log)
     elif a.cmd == "select":
         from .select_recipe import run as select
 
-        select(a.data, a.weights, a.sizes, a.recipes, a.work, a.out, log, limit=a.limit_per_group)
+        synth = {"both": (True, False), "with": (True,), "without": (False,)}[a.synthetic]
+        select(a.data, a.weights, a.recipes, a.work, a.out, log, limit=a.limit_per_group, synthetic=synth,
+               steps=a.steps)
     return 0
 
 

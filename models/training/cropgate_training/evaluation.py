@@ -9,8 +9,9 @@ import numpy as np
 
 
 def source_histogram_png(path: Path, normal: Dict[str, np.ndarray], negative: Dict[str, np.ndarray],
-                         threshold: float, title: str) -> Path:
-    """Out-of-source score distributions: one filled histogram per rice source, one outline per negative."""
+                         threshold: float, lower: float, title: str) -> Path:
+    """Score distributions: one filled histogram per rice source, one outline per negative source, the accept
+    threshold and the uncertain band."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -23,8 +24,10 @@ def source_histogram_png(path: Path, normal: Dict[str, np.ndarray], negative: Di
         ax.hist(s, bins=bins, alpha=0.45, label=f"{src} (rice, n={len(s)})", density=True)
     for src, s in negative.items():
         ax.hist(s, bins=bins, histtype="step", linewidth=1.5, label=f"{src} (n={len(s)})", density=True)
+    if lower < threshold:
+        ax.axvspan(lower, threshold, color="orange", alpha=0.15, label=f"uncertain {lower:.3f}-{threshold:.3f}")
     ax.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold:.3f}")
-    ax.set_xlabel("cosine similarity to the rice reference (scored by a head that never saw the photo's source)")
+    ax.set_xlabel("score: cosine similarity to the rice reference, by a model trained without the photo")
     ax.set_ylabel("density")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=7, ncol=2)

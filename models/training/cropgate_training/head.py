@@ -1,17 +1,15 @@
-"""The trained part of the embedder: Linear(1280, D) on the frozen, pooled backbone features, learned with
-pytorch-metric-learning's ArcFace over cached feature views (features.py). Also the scorers compared by
-leave-one-source-out selection (loso.py)."""
+"""A head on the frozen, pooled backbone vector (Linear(1280, D) or a small MLP), learned with
+pytorch-metric-learning's ArcFace over cached views (maps.py); the `features` output's whitening."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Dict, Sequence
+from typing import Dict, Optional, Sequence
 
 import numpy as np
 import torch
 from pytorch_metric_learning.losses import ArcFaceLoss
 
-from .scoring import l2n
-from .train import sampling_weights, seed_everything
+from .train import sampling_probs, sampling_weights, seed_everything
 
 
 @dataclass
@@ -32,8 +30,11 @@ class HeadConfig:
         return asdict(self)
 
 
-def train_head(x: np.ndarray, y: Sequence[int], cfg: HeadConfig) -> torch.nn.Module:
-    """ArcFace on feature vectors x (views, 1280) with class labels y; returns the trained head."""
+def train_head(x: np.ndarray, y: Sequence[int], cfg: HeadConfig, strata: Optional[Sequence[str]] = None
+               ) -> torch.nn.Module:
+    """ArcFace on feature vectors x (views, 1280) with class labels y; returns the trained head (with
+    `class_weights`, ArcFace's class centres). `strata` (source x kind of shot per row) share each class's
+    sampling weight evenly (tail.sampling_probs); without them every row of a class weighs the same."""
     seed_everything(cfg.seed)
     y = np.asarray(y)
     n_classes = int(y.max()) + 1
@@ -45,7 +46,9 @@ def train_head(x: np.ndarray, y: Sequence[int], cfg: HeadConfig) -> torch.nn.Mod
     scheds = [torch.optim.lr_scheduler.OneCycleLR(o, max_lr=[g["lr"] for g in o.param_groups],
                                                   total_steps=cfg.steps, pct_start=0.15) for o in (opt, loss_opt)]
     gen = torch.Generator().manual_seed(cfg.seed)
-    order = torch.multinomial(sampling_weights(y.tolist(), cfg.class_balance), cfg.steps * cfg.batch_size,
+    probs = (torch.from_numpy(sampling_probs(y, strata, cfg.class_balance)) if strata is not None
+             else sampling_weights(y.tolist(), cfg.class_balance))
+    order = torch.multinomial(probs, cfg.steps * cfg.batch_size,
                               replacement=True, generator=gen).view(cfg.steps, cfg.batch_size)
     xt, yt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)), torch.from_numpy(y.astype(np.int64))
     fc.train()
@@ -59,19 +62,14 @@ def train_head(x: np.ndarray, y: Sequence[int], cfg: HeadConfig) -> torch.nn.Mod
         loss_opt.step()
         for s in scheds:
             s.step()
-    return fc.eval()
+    fc.eval()
+    fc.class_weights = loss_fn.W.detach().numpy().T.copy()  # (classes, dim)
+    return fc
 
 
 @torch.no_grad()
 def apply(fc: torch.nn.Module, x: np.ndarray) -> np.ndarray:
     return fc(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))).numpy()
-
-
-def knn_scores(e: np.ndarray, ref: np.ndarray, k: int) -> np.ndarray:
-    """Mean cosine to the k nearest reference embeddings."""
-    s = l2n(e) @ l2n(ref).T
-    k = max(1, min(k, ref.shape[0]))
-    return np.sort(s, axis=1)[:, -k:].mean(axis=1)
 
 
 @dataclass

@@ -1,8 +1,11 @@
-"""import weights -> cache features -> leave-one-source-out scores -> place the threshold -> train the head
-on everything -> export (two outputs) -> quantize -> check parity -> write artifacts and the model card."""
+"""import weights -> draw every view (photos, phone-like variations, synthetic kinds of shot) and cache the
+backbone up to block 13 -> score every photo with models trained without it (its whole source, then only it) ->
+place the accept threshold and the "uncertain" band on the whole-source scores -> train on everything -> export
+(two outputs) -> quantize -> check parity -> write artifacts and the model card."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import platform
 import shutil
@@ -16,13 +19,15 @@ import onnx
 import onnxruntime as ort
 import torch
 
-from . import __version__, card, data, evaluation, features, head as H, loso, onnx_export, scoring, vectors
-from .embedder import TwoOutputEmbedder, imagenet_features
+from . import __version__, card, data, evaluation, loso, maps, onnx_export, scoring, tail as T, vectors, \
+    views
+from .embedder import TrainedTailEmbedder, TwoOutputEmbedder, backbone_features, centred_head
+from . import head as H
+from .head import fit_whitening
 from .preprocess import SIZE, preprocess_file, preprocessing
-from .select_recipe import unseen_enrolment, unseen_features
 
 MODEL_FILE = "cropgate-embedder-int8.onnx"
-# Human words for the negative sources, for lookalikes ("This looks more like weeds than a rice plant.").
+# Human words for the negative sources, for lookalikes ("it looks more like weeds in a paddy").
 LOOKALIKE_LABELS = {
     "paddy-weeds": "weeds in a paddy",
     "seedlings": "weed seedlings",
@@ -32,6 +37,7 @@ LOOKALIKE_LABELS = {
     "coco": "an everyday scene",
     "photos": "an unrelated photo",
 }
+UNSEEN_CROPS = ("bok-choy-field", "tomato")
 
 
 @dataclass
@@ -41,19 +47,17 @@ class PipelineConfig:
     out_dir: Path
     work_dir: Path
     size: int = SIZE  # preprocess.SIZE: the input the shipped model and the preprocessing constant share
-    recipe: str = "head-centroid"
-    head: H.HeadConfig = field(default_factory=H.HeadConfig)
-    views_target: int = 1000  # augmented views per source (features.views_per_photo)
-    views_most: int = 6
+    recipe: str = "tail"
+    scorer: str = "protos-6"  # loso.Fitted.references
+    steps: Optional[int] = None  # override the recipe's training steps (smoke runs)
     whiten_dim: int = 256  # the `features` output (head.Whitening)
     limit_per_group: Optional[int] = None
-    prototypes: int = 5
     seed: int = 0
     unseen: bool = True
     parity_per_source: int = 30  # photos per source checked torch vs ONNX vs int8
     write_card: bool = True
     profile: str = "rice"
-    display_name: str = "rice plant"
+    display_name: str = "rice"
 
 
 def _now() -> str:
@@ -69,10 +73,6 @@ def _r(v: np.ndarray) -> List[float]:
     return [round(float(x), 7) for x in v]
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.linalg.norm(v)
-
-
 def _sample(items, per_source: int, seed: int) -> List[int]:
     """Up to per_source photo indices of every source (seeded), for parity checks."""
     by: Dict[str, List[int]] = {}
@@ -80,6 +80,22 @@ def _sample(items, per_source: int, seed: int) -> List[int]:
         by.setdefault(it.source, []).append(n)
     rng = np.random.default_rng(seed)
     return sorted(i for s in sorted(by) for i in rng.permutation(by[s])[:per_source].tolist())
+
+
+def photo_hashes(items) -> Dict[str, List[str]]:
+    """data.photos of the reference (docs/contracts.md section 3): the first 16 hex digits of the sha256 of every
+    photo file that trained the model, by source, so `npm run evaluate` can mark a folder as in-sample."""
+    out: Dict[str, List[str]] = {}
+    for it in items:
+        if it.trainable:
+            out.setdefault(it.source, []).append(hashlib.sha256(Path(it.path).read_bytes()).hexdigest()[:16])
+    return {s: sorted(v) for s, v in sorted(out.items())}
+
+
+def rates(scores: Dict[str, np.ndarray], upper: float, lower: float) -> Dict[str, Dict[str, float]]:
+    """Per source: the share accepted (score >= upper) and in the uncertain band (lower <= score < upper)."""
+    return {s: {"accepted": float((v >= upper).mean()), "uncertain": float(((v >= lower) & (v < upper)).mean()),
+                "photos": int(len(v))} for s, v in scores.items()}
 
 
 def run(cfg: PipelineConfig, log: Callable[[str], None] = print) -> Dict:
@@ -94,46 +110,54 @@ def run(cfg: PipelineConfig, log: Callable[[str], None] = print) -> Dict:
         timings[name] = round(time.time() - t0, 1)
         log(f"[{name}] {timings[name]} s")
 
-    # --- data and cached backbone features
+    # --- data, views and the cached backbone up to block 13
     t0 = time.time()
     items = data.limit_per_group(data.discover(cfg.data_dir), cfg.limit_per_group, seed)
     trainable = np.array([i.trainable for i in items])
-    normal = np.array([i.normal for i in items])
     fixtures = data.fixture_matches(items)
     log(f"data: {len(items)} photos, {int(trainable.sum())} may train; sources {data.sources(items)}")
-    net = features.backbone(cfg.weights, seed)
-    runner = features.onnx_runner(net, size, work / f"backbone-{size}.onnx")
-    views = features.views_per_photo(items, cfg.views_target, cfg.views_most)
-    fs = features.extract({size: runner}, items, views, seed, work / "cache", log)[size]
-    lap("features", t0)
+    feats = backbone_features(cfg.weights, seed)
+    plan_views = views.plan(items, seed)
+    ms = maps.extract(items, plan_views, feats, size, seed, work / "cache", log)
+    lap("views", t0)
 
-    # --- out-of-source scores of the chosen recipe
+    # --- every photo scored by models trained without it
     t0 = time.time()
-    recipe = replace(loso.RECIPES[cfg.recipe], head=cfg.head if loso.RECIPES[cfg.recipe].head else None)
-    if recipe.scorer == "knn":  # the worker scores the cosine to one reference vector (contract §3)
-        raise ValueError(f"{recipe.name}: a shipped recipe must score by the cosine to one vector")
-    sc = loso.evaluate(recipe, fs, items, seed, kfold=True, log=log)
-    lap("leave-one-source-out", t0)
+    recipe = loso.RECIPES[cfg.recipe]
+    if cfg.steps is not None:
+        recipe = (replace(recipe, tail=replace(recipe.tail, steps=cfg.steps)) if recipe.tail
+                  else replace(recipe, head=replace(recipe.head, steps=cfg.steps)) if recipe.head else recipe)
+    plan = loso.fold_plan(items, seed)
+    sc, fitted = loso.evaluate(recipe, ms, items, plan, feats[maps.SPLIT:], seed, log, final=True,
+                               scorers=[cfg.scorer])
+    whole, held, final = sc.whole[cfg.scorer], sc.held[cfg.scorer], sc.final[cfg.scorer]
+    lap("folds", t0)
 
-    # --- threshold: held-out photos (5 folds inside every source), rice and negatives together
+    # --- thresholds, on whole sources left out
     t0 = time.time()
-    nor = loso.split_by_source(sc.kfold, items, True)
-    neg = loso.split_by_source(np.where(trainable, sc.kfold, np.nan), items, False)
-    lg_neg = loso.split_by_source(np.where(trainable, sc.loso, np.nan), items, False)
-    summary = loso.summarise(sc, items)  # places the threshold on exactly nor and neg (loso.summarise)
-    placed = summary["threshold"]
-    th = placed["value"]
-    lap("calibrate", t0)
+    w_nor = loso.split_by_source(whole, items, True)
+    w_neg = loso.split_by_source(np.where(trainable, whole, np.nan), items, False)
+    h_nor = loso.split_by_source(held, items, True)
+    h_neg = loso.split_by_source(np.where(trainable, held, np.nan), items, False)
+    placed = loso.place_threshold(w_nor, w_neg, loso.WHOLE_BUDGETS)
+    upper = placed["value"]
+    lower = loso.place_band(upper, {**w_nor, **w_neg})
+    lap("thresholds", t0)
 
-    # --- the shipped head: trained on every photo that may train it
+    # --- the shipped model: trained on every photo that may train it (loso.evaluate's final fit)
     t0 = time.time()
-    train_rows = np.nonzero(trainable[fs.item])[0]
-    head_recipe = recipe if recipe.head else replace(loso.RECIPES["head-centroid"], head=cfg.head)
-    fitted_head = loso.fit(head_recipe, fs, items, train_rows)
-    fitted = fitted_head if recipe.output == "embedding" else loso.fit(recipe, fs, items, train_rows)
-    whitening = H.fit_whitening(fs.x[train_rows], cfg.whiten_dim)
-    model = TwoOutputEmbedder(imagenet_features(cfg.weights) if cfg.weights else net.features, fitted_head.fc,
-                              whitening.mean, whitening.proj).eval()
+    train_rows = loso.usable_rows(ms, plan.out(-1, trainable))
+    pooled_train = fitted.pooled_rows(train_rows)
+    whitening = fit_whitening(pooled_train, cfg.whiten_dim)
+    mu, refs = fitted.references(cfg.scorer)
+    _, cen = fitted.references(("c-" if cfg.scorer.startswith("c-") else "") + "centroid")
+    if recipe.model == "tail":
+        model = TrainedTailEmbedder(feats, maps.SPLIT, centred_head(fitted.model, mu), whitening.mean,
+                                    whitening.proj).eval()
+    elif recipe.model in ("linear", "mlp"):
+        model = TwoOutputEmbedder(feats, centred_head(fitted.model, mu), whitening.mean, whitening.proj).eval()
+    else:
+        raise ValueError(f"{recipe.name}: the shipped model needs a trained head")
     torch.save(model.state_dict(), work / "embedder.pt")
     lap("train", t0)
 
@@ -154,39 +178,31 @@ def run(cfg: PipelineConfig, log: Callable[[str], None] = print) -> Dict:
     with torch.no_grad():
         t_emb, t_feat = (v.numpy() for v in model(torch.from_numpy(x)))
     o32, o8 = onnx_export.run_all(s32, x), onnx_export.run_all(s8, x)
-    ref_out = recipe.output
     cos8 = {k: onnx_export.cosine_rows(o32[k], o8[k]) for k in TwoOutputEmbedder.OUTPUTS}
+    clean = ms.clean_rows(len(items))
+    s_cache = final[pick]  # the fp32 model on cached block-13 maps: what the thresholds were placed with
+    s_i8 = (scoring.l2n(o8["embedding"]) @ refs.T).max(axis=1)
+    verdict = lambda s: np.where(s >= upper, 2, np.where(s >= lower, 1, 0))  # noqa: E731
     parity = {
         "photos": len(pick),
         "torchVsOnnxFp32": {"embedding": float(onnx_export.cosine_rows(t_emb, o32["embedding"]).min()),
                             "features": float(onnx_export.cosine_rows(t_feat, o32["features"]).min())},
         "cacheVsOnnxFp32Features": float(onnx_export.cosine_rows(
-            whitening.apply(fs.x[fs.clean_rows()[pick]]), o32["features"]).min()),
+            whitening.apply(fitted.pooled_rows(clean[pick])), o32["features"]).min()),
         "fp32VsInt8MinCosine": {k: float(v.min()) for k, v in cos8.items()},
         "fp32VsInt8MeanCosine": {k: float(v.mean()) for k, v in cos8.items()},
+        "maxScoreDelta": float(np.abs(s_cache - s_i8).max()),
+        "verdictAgreement": float((verdict(s_cache) == verdict(s_i8)).mean()),
     }
-    s_fp = scoring.l2n(fitted.embed(fs.x[fs.clean_rows()[pick]])) @ fitted.reference
-    s_i8 = scoring.l2n(o8[ref_out]) @ fitted.reference
-    parity["maxScoreDelta"] = float(np.abs(s_fp - s_i8).max())
-    parity["verdictAgreement"] = float(((s_fp >= th) == (s_i8 >= th)).mean())
     quant = {"fp32": {"bytes": fp32.stat().st_size, "ortCpu": onnx_export.time_ms(fp32, x[:1], threads=1)},
              "weightonly": {"bytes": int8.stat().st_size, "ops": onnx_export.op_counts(int8),
                             "ortCpu": onnx_export.time_ms(int8, x[:1], threads=1, config=session_config)}}
     log(f"parity: {json.dumps(parity)}")
     lap("parity", t0)
 
-    # --- reference vectors (the int8 model's own embeddings of every rice photo that may train)
+    # --- lookalikes: one centroid per negative source, in the shipped embedding space (centred like it)
     t0 = time.time()
-    rice_idx = [n for n, it in enumerate(items) if it.normal and it.trainable]
-    xr = np.stack([preprocess_file(items[i].path, size) for i in rice_idx]).astype(np.float32)
-    e_rice = onnx_export.run_all(s8, xr)[ref_out]
-    del xr
-    if recipe.scorer == "logreg":
-        cen = fitted.reference  # the logistic direction: score = cosine to it (a monotone map of the probe)
-    else:
-        cen = scoring.centroid(e_rice)
-    protos = scoring.prototypes(e_rice, cfg.prototypes, seed)
-    emb_all = fitted.embed(fs.x[fs.clean_rows()])  # fp32 head on cached features: lookalike centroids
+    emb_all = fitted.embed_rows(clean) - mu
     lookalikes = []
     for src in data.sources(items, normal=False):
         m = np.array([it.source == src and it.trainable for it in items])
@@ -197,38 +213,47 @@ def run(cfg: PipelineConfig, log: Callable[[str], None] = print) -> Dict:
 
     # --- per-source report
     t0 = time.time()
-    full = sc.full
-    measure_only = {s: float((full[np.array([i.source == s for i in items])] >= th).mean())
-                    for s in data.sources(items, normal=False) if s in data.MEASUREMENT_ONLY}
     per_source = {}
     for src in data.sources(items):
         m = np.array([i.source == src for i in items])
-        is_normal = bool(normal[m][0])
+        is_normal = bool(items[int(np.nonzero(m)[0][0])].normal)
         row = {"normal": is_normal, "photos": int(m.sum()), "trainsShippedModel": bool(trainable[m][0])}
         if trainable[m][0]:
-            row["outOfSourceAccept"] = float((sc.loso[m] >= th).mean())
-            row["inSourceAccept"] = float((sc.kfold[m] >= th).mean())
-            if is_normal:
-                row["inSourceAcceptNested"] = summary["normalAcceptNested"][src]
-                row["auroc"] = summary["aurocBySource"][src]
-                row["aurocOutOfSource"] = summary["aurocBySourceOutOfSource"][src]
-            else:
-                row["auroc"] = summary["aurocByNegative"][src]
-                row["aurocOutOfGroup"] = summary["aurocByNegativeOutOfGroup"][src]
+            row["wholeSourceOut"] = rates({src: whole[m]}, upper, lower)[src]
+            row["heldOut"] = rates({src: held[m]}, upper, lower)[src]
+            rest = w_neg if is_normal else w_nor
+            pooled = np.concatenate(list(rest.values()))
+            row["aurocWholeSourceOut"] = (scoring.roc_metrics(whole[m], pooled) if is_normal
+                                          else scoring.roc_metrics(pooled, whole[m]))["auroc"]
         else:
-            row["neverTrainedAccept"] = measure_only.get(src)
+            row["neverTrained"] = rates({src: final[m]}, upper, lower)[src]
         per_source[src] = row
-    unseen_as_negative = {}
-    unseen_enrol = {}
+    cat = lambda d: np.concatenate(list(d.values()))  # noqa: E731
+    summary = {
+        "aurocWholeSourceOut": scoring.roc_metrics(cat(w_nor), cat(w_neg))["auroc"],
+        "aurocHeldOut": scoring.roc_metrics(cat(h_nor), cat(h_neg))["auroc"],
+        "fprAt95TprHeldOut": scoring.roc_metrics(cat(h_nor), cat(h_neg))["fprAt95Tpr"],
+        "goalRatioWholeSourceOut": loso.goal_ratio(upper, w_nor, w_neg, loso.WHOLE_BUDGETS),
+        "goalRatioHeldOut": loso.goal_ratio(upper, h_nor, h_neg, loso.HELD_BUDGETS),
+    }
+    unseen: Dict[str, Dict] = {}
     if cfg.unseen:
-        emb_fn = {"embedding": fitted_head.embed, "features": whitening.apply,
-                  "pooled (raw ImageNet, for comparison)": lambda v: v}
-        for crop in ("bok-choy-field", "tomato"):
-            xu = unseen_features(cfg.data_dir, runner, size, crop)
-            if not len(xu):
+        for crop in UNSEEN_CROPS:
+            u_items = data.discover_unseen(cfg.data_dir, crop)
+            if not u_items:
                 continue
-            unseen_as_negative[crop] = {"photos": len(xu), "accept": float((fitted.score(xu) >= th).mean())}
-            unseen_enrol[crop] = {o: unseen_enrolment(xu, fs, f) for o, f in emb_fn.items()}
+            u_ms = maps.extract(u_items, [views.View(i, "clean") for i in range(len(u_items))], feats, size, seed,
+                                work / "cache", log)
+            u_rows = u_ms.clean_rows(len(u_items))
+            if recipe.model == "tail":
+                e = T.embed(fitted.model, u_ms.maps[u_rows])
+                p = T.embed(fitted.model, u_ms.maps[u_rows], pooled=True)
+            else:
+                p = u_ms.pooled[u_rows]
+                e = H.apply(fitted.model, p)
+            s_u = (scoring.l2n(e - mu) @ refs.T).max(axis=1)
+            unseen[crop] = {"asNegative": rates({crop: s_u}, upper, lower)[crop],
+                            "enrolment": enrolment(whitening.apply(p), whitening.apply(fitted.pooled_rows(clean)))}
     lap("report", t0)
 
     # --- artifacts
@@ -239,72 +264,81 @@ def run(cfg: PipelineConfig, log: Callable[[str], None] = print) -> Dict:
     sha = onnx_export.sha256_file(model_path)
     fp32_sha = onnx_export.sha256_file(fp32)
     created = _now()
-    model_id = f"cropgate-mnv2-arcface-{size}-v2"
-    dims = {"embedding": cfg.head.dim, "features": whitening.proj.shape[1]}
+    model_id = f"cropgate-mnv2-{recipe.name}-{size}-v3"
+    dim = int(o32["embedding"].shape[1])
     counts = {s: sum(1 for i in items if i.source == s) for s in data.sources(items)}
+    view_counts: Dict[str, Dict[str, int]] = {}
+    for r in train_rows:
+        v = ms.views[r]
+        view_counts.setdefault(items[v.photo].source, {}).setdefault(v.kind, 0)
+        view_counts[items[v.photo].source][v.kind] += 1
     training_sets = [{"source": s, "photos": counts[s], "licence": data.LICENCES.get(s, "see ../shared/data/README.md"),
                       "normal": any(i.normal for i in items if i.source == s),
-                      "augmentedViews": int(sum(v for v, i in zip(views, items) if i.source == s))}
+                      "views": dict(sorted(view_counts.get(s, {}).items()))}
                      for s in data.sources(items) if any(i.trainable for i in items if i.source == s)]
-    nor_all = np.concatenate(list(nor.values()))
-    lo_nor = loso.split_by_source(sc.loso, items, True)
+    prototype_scoring = "protos" in cfg.scorer
+    budgets = {s: loso.budget(loso.WHOLE_BUDGETS, s) for s in w_neg}
     reference = {
         "schema": "cropgate.reference/v1", "profile": cfg.profile, "displayName": cfg.display_name,
         "createdAt": created, "createdBy": f"cropgate-training {__version__}",
-        "model": {"id": model_id, "sha256": sha, "dimension": dims[ref_out],
-                  **({} if ref_out == "embedding" else {"output": ref_out})},
-        "centroid": _r(cen),
-        "prototypes": [_r(p) for p in protos],
-        "threshold": {"value": th, "score": "centroid-cosine",
-                      "policy": {"kind": "balanced-goals", "normalMissBudget": loso.NORMAL_MISS_BUDGET,
-                                 "negativeBudget": {s: loso.negative_budget(s) for s in neg},
-                                 "worstGoalRatio": placed["worstGoalRatio"], "interval": placed["interval"]}},
+        "model": {"id": model_id, "sha256": sha, "dimension": dim},
+        "centroid": _r(cen[0]),
+        "prototypes": [_r(p) for p in refs] if prototype_scoring else [],
+        "threshold": {"value": upper, "lower": lower,
+                      "score": "prototype-max-cosine" if prototype_scoring else "centroid-cosine",
+                      "policy": {"kind": "balanced-goals-unseen-source",
+                                 "normalMissBudget": loso.WHOLE_BUDGETS["normal"], "negativeBudget": budgets,
+                                 "bandCap": loso.BAND_CAP, "worstGoalRatio": placed["worstGoalRatio"],
+                                 "interval": placed["interval"]}},
         "calibration": {
-            "method": ("held-out scores only: every photo scored by a head trained without it (5 folds inside "
-                       "every source); threshold = the value with the smallest worst goal ratio, max(refused "
-                       "rice photos of a source / 5 % of it, accepted paddy-weeds / 3 % of them, accepted photos "
-                       "of any other negative source / 1 % of it; at least one photo each), every source counted "
-                       "alike. Whole sources never seen are in bySource.outOfSourceAccept as the worst case: rice "
-                       "sources left out (leave-one-source-out), negative sources left out (leave-one-group-out)"),
-            "normal": scoring.stats(nor_all, th),
-            "negatives": {s: scoring.stats(v, th) for s, v in neg.items()},
-            "metrics": {"auroc": summary["auroc"], "fprAt95Tpr": summary["fprAt95Tpr"],
-                        "aurocOutOfSource": summary["aurocOutOfSource"]},
-            "expectedAcceptRate": {s: float((v >= th).mean()) for s, v in nor.items()},
-            "falseAcceptRate": {s: float((v >= th).mean()) for s, v in neg.items()},
-            "falseAcceptRateUnseenSource": {s: float((v >= th).mean()) for s, v in lg_neg.items()},
+            "method": ("whole sources left out: every photo scored by a model trained without its source (rice "
+                       "leave-one-source-out, negatives leave-one-group-out, one fold per source, synthetic views "
+                       "drawn from a left-out photo left out too). Accept threshold = the value with the smallest "
+                       "worst goal ratio of (refused rice photos of a left-out source / 15 %, accepted photos of a "
+                       "left-out negative source / its budget: paddy weeds 5 %, sugarcane 20 %, any other 2 %; at "
+                       "least one photo each); uncertain band = as low as it goes while no left-out source has more "
+                       "than 10 % of its photos in it. heldOut: the same photos scored by models trained on the rest "
+                       "of their source"),
+            "normal": scoring.stats(cat(w_nor), upper),
+            "negatives": {s: scoring.stats(v, upper) for s, v in w_neg.items()},
+            "metrics": {"auroc": summary["aurocWholeSourceOut"], "aurocHeldOut": summary["aurocHeldOut"],
+                        "fprAt95Tpr": scoring.roc_metrics(cat(w_nor), cat(w_neg))["fprAt95Tpr"]},
+            "expectedAcceptRate": {s: float((v >= upper).mean()) for s, v in w_nor.items()},
+            "falseAcceptRate": {s: float((v >= upper).mean()) for s, v in w_neg.items()},
             "bySource": per_source,
         },
         "lookalikes": [{"label": lk["label"], "vector": lk["vector"]} for lk in lookalikes],
-        "data": {"normal": [s for s in nor], "negatives": [s for s in neg],
-                 "lookalikeSources": {lk["label"]: lk["source"] for lk in lookalikes}},
+        "data": {"normal": list(w_nor), "negatives": list(w_neg),
+                 "lookalikeSources": {lk["label"]: lk["source"] for lk in lookalikes},
+                 "photos": {"hash": "sha256-16", "sources": photo_hashes(items)}},
     }
-    cen_r = np.array(reference["centroid"], dtype=np.float64)
     s1_32, s1_8 = onnx_export.session(fp32, 1), onnx_export.session(model_path, 1, session_config)
     tv = vectors.build(sha, fp32_sha, vectors.image_vectors(
         vectors.fixture_files(), lambda v: onnx_export.run(s1_32, v), lambda v: onnx_export.run(s1_8, v),
-        cen_r / np.linalg.norm(cen_r), th, size=size,
-        score_int8=(lambda v: onnx_export.run(s1_8, v, output=ref_out)) if ref_out != "embedding" else None),
-        size=size, output=ref_out)
+        np.array(reference["prototypes"] if prototype_scoring else [reference["centroid"]]), upper, lower,
+        size=size), size=size)
     metrics = {
-        "recipe": {"name": recipe.name, "output": recipe.output, "scorer": recipe.scorer, "size": size,
-                   "head": cfg.head.as_dict()},
-        "threshold": placed,
+        "recipe": {"name": recipe.name, "model": recipe.model, "scorer": cfg.scorer, "size": size,
+                   "tail": recipe.tail.as_dict() if recipe.tail else None,
+                   "head": recipe.head.as_dict() if recipe.head else None,
+                   "folds": [list(f) for f in plan.folds], "views": views.PLAN},
+        "threshold": {**placed, "lower": lower},
         "summary": summary,
         "perSource": per_source,
-        "unseenCropsAsNegatives": unseen_as_negative,
-        "unseenEnrolment": unseen_enrol,
+        "unseenCrops": unseen,
         "parity": parity,
         "quantization": quant,
         "trainingSets": training_sets,
-        "foldSeconds": sc.folds,
+        "foldSeconds": sc.seconds,
     }
-    outputs = [{"name": "embedding", "shape": ["batch", cfg.head.dim], "dtype": "float32", "normalized": False,
-                "description": "ArcFace head (Linear 1280 -> %d) on the pooled backbone" % cfg.head.dim},
+    outputs = [{"name": "embedding", "shape": ["batch", dim], "dtype": "float32", "normalized": False,
+                "description": ("MobileNetV2 blocks 14-18 trained (on the frozen ImageNet blocks up to 13), pooled, and "
+                                "an ArcFace head, centred" if recipe.model == "tail"
+                                else "ArcFace head on the pooled frozen backbone, centred")},
                {"name": "features", "shape": ["batch", whitening.proj.shape[1]], "dtype": "float32",
                 "normalized": False,
-                "description": "pooled ImageNet MobileNetV2 features (frozen backbone), centred and PCA-whitened "
-                               "(unsupervised); enrolment of new crops"}]
+                "description": "the pooled vector the head reads, centred and PCA-whitened (unsupervised); "
+                               "enrolment of new crops"}]
     manifest = {
         "schema": "cropgate.manifest/v1",
         "model": {"id": model_id, "file": MODEL_FILE, "sha256": sha, "bytes": model_path.stat().st_size,
@@ -312,16 +346,17 @@ def run(cfg: PipelineConfig, log: Callable[[str], None] = print) -> Dict:
                   "input": {"name": onnx_export.INPUT, "shape": ["batch", 3, size, size], "dtype": "float32"},
                   "output": {k: v for k, v in outputs[0].items() if k != "description"},
                   "outputs": outputs,
-                  "quantization": {"method": "weight-only QDQ 8-bit: backbone weights on their TFLite uint8 grid "
-                                             "(lossless), head int8 per output channel; float activations",
+                  "quantization": {"method": "weight-only QDQ 8-bit: frozen backbone weights on their TFLite uint8 "
+                                             "grid (lossless), trained weights int8 per output channel; float "
+                                             "activations",
                                    "tool": f"cropgate_training.onnx_export.quantize_weight_only_qdq (onnx {onnx.__version__})",
                                    "calibrationImages": 0, "calibration": None},
                   "fp32Sha256": fp32_sha,
                   "sessionConfig": session_config},
         "preprocessing": preprocessing(size),
         "training": {"tool": f"cropgate-training {__version__}", "createdAt": created,
-                     "init": "ImageNet MobileNetV2 1.0/224 (google-coral/test_data, Apache-2.0), frozen" if cfg.weights
-                     else "random", "loss": "pytorch-metric-learning ArcFaceLoss (head only)",
+                     "init": "ImageNet MobileNetV2 1.0/224 (google-coral/test_data, Apache-2.0)" if cfg.weights
+                     else "random", "loss": "pytorch-metric-learning ArcFaceLoss",
                      "recipe": metrics["recipe"],
                      "data": {"sets": training_sets,
                               "classes": sorted({data.class_name(i) for i in items if i.trainable}),
@@ -331,16 +366,16 @@ def run(cfg: PipelineConfig, log: Callable[[str], None] = print) -> Dict:
                      "timingsSeconds": timings,
                      "environment": {"torch": torch.__version__, "onnxruntime": ort.__version__,
                                      "python": platform.python_version(), "threads": torch.get_num_threads()}},
-        "metrics": {"split": "5-fold within rice sources; leave-one-group-out negatives; leave-one-source-out rice",
-                    "threshold": th, "auroc": summary["auroc"], "aurocOutOfSource": summary["aurocOutOfSource"],
-                    "fprAt95Tpr": summary["fprAt95Tpr"], "perSource": per_source, "parity": parity},
+        "metrics": {"split": "one fold per source: the source left out whole, and a part of every other source",
+                    "threshold": upper, "lowerThreshold": lower, **summary, "perSource": per_source,
+                    "parity": parity},
     }
     _json(out / "references" / f"{cfg.profile}.json", reference)
     _json(out / "test-vectors.json", tv)
-    evaluation.source_histogram_png(out / "eval" / "histogram.png", nor, neg, th,
-                                    f"{model_id}: held-out photos (5 folds inside every source)")
-    evaluation.source_histogram_png(out / "eval" / "histogram-left-out.png", lo_nor, lg_neg, th,
-                                    f"{model_id}: whole sources left out (rice LOSO, negatives LOGO): worst case")
+    evaluation.source_histogram_png(out / "eval" / "histogram-held-out.png", h_nor, h_neg, upper, lower,
+                                    f"{model_id}: held-out photos (their source known to the model)")
+    evaluation.source_histogram_png(out / "eval" / "histogram-left-out.png", w_nor, w_neg, upper, lower,
+                                    f"{model_id}: whole sources left out (rice LOSO, negatives LOGO)")
     lap("artifacts", t0)
     timings["total"] = round(time.time() - t_all, 1)
     manifest["training"]["timingsSeconds"] = timings
@@ -348,6 +383,19 @@ def run(cfg: PipelineConfig, log: Callable[[str], None] = print) -> Dict:
     _json(out / "eval" / "metrics.json", metrics)
     if cfg.write_card:
         (out / "README.md").write_text(card.render(manifest, metrics, reference, out / "eval"))
-    log(f"done in {timings['total']} s: threshold {th:.4f}, worst goal ratio {placed['worstGoalRatio']:.2f}, "
-        f"AUROC {summary['auroc']:.4f}")
+        if out.resolve() == (data.REPO / "models").resolve():  # the shipped artifacts: the README says the same
+            card.write_readme_block(data.REPO / "README.md", card.readme_block(manifest, metrics, reference))
+    log(f"done in {timings['total']} s: threshold {upper:.4f}, band from {lower:.4f}, worst goal ratio "
+        f"{placed['worstGoalRatio']:.2f}, AUROC whole sources out {summary['aurocWholeSourceOut']:.4f}")
     return {"manifest": manifest, "metrics": metrics, "reference": reference}
+
+
+def enrolment(e_unseen: np.ndarray, e_all: np.ndarray, n_enrol: int = 50) -> Optional[Dict]:
+    """Enrol an unseen crop from its first n_enrol photos (name order) by centroid of the `features` output, score
+    the rest against every rice and negative photo (the CLI's `enroll` + `evaluate` protocol)."""
+    if len(e_unseen) <= n_enrol:
+        return None
+    c = scoring.centroid(e_unseen[:n_enrol])
+    m = scoring.roc_metrics(scoring.l2n(e_unseen[n_enrol:]) @ c, scoring.l2n(e_all) @ c)
+    m.update({"enrolled": n_enrol, "evaluated": len(e_unseen) - n_enrol})
+    return m

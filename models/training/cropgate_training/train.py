@@ -37,3 +37,19 @@ def sampling_weights(labels: Sequence[int], power: float) -> torch.Tensor:
     counts = np.bincount(labels)
     w = np.array([counts[y] ** power / counts[y] for y in labels], dtype=np.float64)
     return torch.tensor(w / w.sum())
+
+
+def sampling_probs(labels: Sequence[int], strata: Sequence[str], power: float) -> np.ndarray:
+    """Per-row sampling probability: a class gets ~ (its rows) ** power, shared evenly by its strata (source x
+    kind of shot), then evenly by the rows of a stratum. So the big lab set does not drown the field sources,
+    and a synthetic kind of shot weighs as much as the photos it came from."""
+    labels = np.asarray(labels)
+    strata = np.asarray(strata)
+    p = np.zeros(len(labels), np.float64)
+    for c in np.unique(labels):
+        in_c = labels == c
+        ss = np.unique(strata[in_c])
+        for s in ss:
+            m = in_c & (strata == s)
+            p[m] = (in_c.sum() ** power) / len(ss) / m.sum()
+    return p / p.sum()

@@ -59,18 +59,25 @@ def fixture_files(fixtures_dir: Path = FIXTURES) -> List[Path]:
     return sorted(top) + sorted(more)
 
 
+def verdict(score: float, threshold: float, lower: float) -> str:
+    """The worker's verdict words (src/scoring/verdict.ts): normal, uncertain (the band), anomaly."""
+    return "normal" if score >= threshold else "uncertain" if score >= lower else "anomaly"
+
+
 def image_vectors(files: Sequence[Path], embed_fp32: Callable[[np.ndarray], np.ndarray],
-                  embed_int8: Callable[[np.ndarray], np.ndarray], centroid: np.ndarray, threshold: float,
-                  size: int = SIZE, score_int8: Optional[Callable[[np.ndarray], np.ndarray]] = None) -> List[Dict]:
-    """score_int8: the vector the reference scores in, when it is not the primary embedding."""
+                  embed_int8: Callable[[np.ndarray], np.ndarray], refs: np.ndarray, threshold: float,
+                  lower: float, size: int = SIZE) -> List[Dict]:
+    """refs: the reference's scoring vectors (its centroid, or its prototypes): score = the largest cosine of the
+    int8 embedding to any of them."""
+    refs = np.atleast_2d(np.asarray(refs, np.float64))
+    refs = refs / np.linalg.norm(refs, axis=1, keepdims=True)
     out = []
     for f in files:
         raw = decode(f)  # step 1 only: checks the JPEG decoder on its own
         x = image_to_tensor(load_rgb(f), size=size)
         e32 = embed_fp32(x[None])[0]
         e8 = embed_int8(x[None])[0]
-        v = score_int8(x[None])[0] if score_int8 else e8
-        score = float(np.dot(v / np.linalg.norm(v), centroid))
+        score = float((refs @ (e8 / np.linalg.norm(e8))).max())
         out.append({
             "file": f.resolve().relative_to(REPO).as_posix(),
             "decoded": {"width": raw.size[0], "height": raw.size[1],
@@ -80,13 +87,13 @@ def image_vectors(files: Sequence[Path], embed_fp32: Callable[[np.ndarray], np.n
             "embeddingFp32": [float(v) for v in e32],
             "embeddingInt8": [float(v) for v in e8],
             "score": score,
-            "verdict": "normal" if score >= threshold else "anomaly",  # the worker's words (src/scoring)
+            "verdict": verdict(score, threshold, lower),
         })
     return out
 
 
-def build(model_sha256: str, fp32_sha256: str, images: List[Dict], size: int = SIZE, output: str = "embedding") -> Dict:
-    """output: the model output `score` was computed in (the shipped reference's)."""
+def build(model_sha256: str, fp32_sha256: str, images: List[Dict], size: int = SIZE) -> Dict:
+    """`score` of every image is the shipped reference's score in the primary `embedding` output."""
     return {"schema": "cropgate.test-vectors/v1", "model": {"sha256": model_sha256, "fp32Sha256": fp32_sha256},
-            "preprocessing": PREPROCESSING["id"], "scoreOutput": output, "images": images,
+            "preprocessing": PREPROCESSING["id"], "scoreOutput": "embedding", "images": images,
             "resizeVectors": resize_vectors(size)}

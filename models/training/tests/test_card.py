@@ -1,0 +1,38 @@
+"""The model card and the README's model section are what the committed artifacts render: hand edits (or a new
+model without re-rendering) fail here (fresh clone: no shared data needed)."""
+import json
+from pathlib import Path
+
+import pytest
+
+from cropgate_training import card
+
+REPO = Path(__file__).resolve().parents[3]
+MODELS = REPO / "models"
+
+
+@pytest.fixture(scope="module")
+def artifacts():
+    return (json.loads((MODELS / "manifest.json").read_text()), json.loads((MODELS / "eval" / "metrics.json").read_text()),
+            json.loads((MODELS / "references" / "rice.json").read_text()))
+
+
+def test_model_card_is_rendered_from_the_artifacts(artifacts):
+    assert (MODELS / "README.md").read_text() == card.render(*artifacts, MODELS / "eval"), \
+        "models/README.md differs from its artifacts: run `python -m cropgate_training card` in models/training"
+
+
+def test_readme_model_section_is_rendered_from_the_artifacts(artifacts):
+    text = (REPO / "README.md").read_text()
+    block = card.readme_block(*artifacts)
+    assert block in text, "README.md's model section differs: run `python -m cropgate_training card` in models/training"
+
+
+def test_readme_block_is_replaced_between_its_markers(tmp_path):
+    p = tmp_path / "README.md"
+    p.write_text(f"# x\n\n{card.README_BEGIN}\nold figures\n{card.README_END}\n\nafter\n")
+    card.write_readme_block(p, f"{card.README_BEGIN}\nnew\n{card.README_END}")
+    assert p.read_text() == f"# x\n\n{card.README_BEGIN}\nnew\n{card.README_END}\n\nafter\n"
+    p.write_text("# no markers\n")
+    with pytest.raises(ValueError, match="block to replace"):
+        card.write_readme_block(p, "x")
