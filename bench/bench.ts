@@ -9,6 +9,9 @@
 //   (repeatable) adds an inference variant: a model file (default: the shipped one) and ORT session
 //   options, measured in workerd and onnxruntime-node against the shipped model in the same interleaved
 //   loop. `--model PATH` is short for `--variant <file name>=PATH`.
+// --cold-variant name=QUERY (repeatable) adds a cold-start variant: the first verdict of a fresh isolate with
+//   the embedder made with those session options (QUERY as for --variant, e.g. level=basic), interleaved
+//   with the production one (fresh isolates alternate between variants).
 // --skip python,jpegjs,bundle,startup,memory,cold,e2e,variants leaves parts out.
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
@@ -31,6 +34,7 @@ const { values: argv } = parseArgs({
     runs: { type: "string", default: process.env.BENCH_RUNS ?? "10" },
     cold: { type: "string", default: "3" },
     variant: { type: "string", multiple: true, default: [] },
+    "cold-variant": { type: "string", multiple: true, default: [] },
     model: { type: "string", multiple: true, default: [] },
     skip: { type: "string", default: "" },
   },
@@ -163,19 +167,22 @@ async function startWorker() {
   return { worker, call, startMs };
 }
 
-/** The first verdict of a fresh isolate, `n` times (a new workerd each time). */
-async function cold(img: { path: string }, n: number) {
+type Cold = { variant: string; startMs: number; moduleMs: number; wallMs: number; stages: Record<string, number> };
+/** The first verdict of a fresh isolate, `n` times per variant (a new workerd each time, variants alternating). */
+async function cold(img: { path: string }, n: number, variants: [string, string][]) {
   const bytes = new Uint8Array(readFileSync(img.path));
-  const out: { startMs: number; moduleMs: number; wallMs: number; stages: Record<string, number> }[] = [];
+  const out: Cold[] = [];
   for (let i = 0; i < n; i++) {
-    const { worker, call, startMs } = await startWorker();
-    try {
-      // The first request starts the isolate (bundle and model module load, global scope): timed apart.
-      const first = await call("/noop");
-      const c = await call("/cold", bytes);
-      out.push({ startMs, moduleMs: first.ms, wallMs: c.ms, stages: c.body as Record<string, number> });
-    } finally {
-      await worker.stop();
+    for (const [variant, query] of variants) {
+      const { worker, call, startMs } = await startWorker();
+      try {
+        // The first request starts the isolate (bundle and model module load, global scope): timed apart.
+        const first = await call("/noop");
+        const c = await call(`/cold${query ? `?${query}` : ""}`, bytes);
+        out.push({ variant, startMs, moduleMs: first.ms, wallMs: c.ms, stages: c.body as Record<string, number> });
+      } finally {
+        await worker.stop();
+      }
     }
   }
   return out;
@@ -285,17 +292,25 @@ async function main() {
   // ---- cold start: fresh isolates ----
   if (!SKIP.has("cold") && COLD > 0) {
     const img = imgs[0]!;
-    const colds = await cold(img, COLD);
-    console.log(`\n== cold: the first verdict of a fresh isolate (${img.label} JPEG), ${COLD} fresh workerd processes; stages by performance.now() inside, in the check route's order; load ${load()}`);
+    const cvs: [string, string][] = [["production", ""], ...argv["cold-variant"]!.map((v) => v.split(/=(.*)/s).slice(0, 2) as [string, string])];
+    const colds = await cold(img, COLD, cvs);
+    console.log(`\n== cold: the first verdict of a fresh isolate (${img.label} JPEG), ${COLD} fresh workerd processes per variant; stages by performance.now() inside, in the check route's order; load ${load()}`);
     const keys = ["decodeMs", "preprocessMs", "instantiateMs", "sha256Ms", "sessionMs", "firstInferenceMs"] as const;
-    console.log(`  ${"".padEnd(6)}${["decode", "preprocess", "wasm inst.", "sha256", "session", "1st infer.", "= verdict", "wall"].map((s) => s.padStart(11)).join("")}   (module load before it; 2nd inference)`);
+    console.log(`  ${"".padEnd(22)}${["decode", "preprocess", "wasm inst.", "sha256", "session", "1st infer.", "= verdict", "wall"].map((s) => s.padStart(11)).join("")}   (module load before it; 2nd inference)`);
     for (const [i, c] of colds.entries()) {
       const s = c.stages;
       const sum = keys.reduce((a, k) => a + s[k]!, 0);
-      console.log(`  #${String(i + 1).padEnd(5)}${keys.map((k) => f1(s[k]!).padStart(11)).join("")}${f1(sum).padStart(11)}${f1(c.wallMs).padStart(11)}   (${f1(c.moduleMs)}; ${f1(s.secondInferenceMs!)})`);
+      console.log(`  #${String(i + 1).padEnd(3)}${c.variant.slice(0, 17).padEnd(18)}${keys.map((k) => f1(s[k]!).padStart(11)).join("")}${f1(sum).padStart(11)}${f1(c.wallMs).padStart(11)}   (${f1(c.moduleMs)}; ${f1(s.secondInferenceMs!)})`);
     }
-    const sums = colds.map((c) => keys.reduce((a, k) => a + c.stages[k]!, 0));
-    console.log(`  cold first verdict: median ${f1(median(sums))} ms inside (${sums.map(f1).join(", ")}), ${f1(median(colds.map((c) => c.wallMs)))} ms from outside (goal ≤ 600 ms)`);
+    for (const [variant, query] of cvs) {
+      const mine = colds.filter((c) => c.variant === variant);
+      const sums = mine.map((c) => keys.reduce((a, k) => a + c.stages[k]!, 0));
+      const med = (k: string) => f1(median(mine.map((c) => c.stages[k]!)));
+      console.log(
+        `  cold first verdict, ${variant}${query ? ` (${query})` : ""}: median ${f1(median(sums))} ms inside (${sums.map(f1).join(", ")}), ${f1(median(mine.map((c) => c.wallMs)))} ms from outside (goal ≤ 600 ms); ` +
+          `stage medians: decode ${med("decodeMs")}, preprocess ${med("preprocessMs")}, wasm ${med("instantiateMs")}, sha256 ${med("sha256Ms")}, session ${med("sessionMs")}, first inference ${med("firstInferenceMs")}`,
+      );
+    }
   }
 
   const { worker, call, startMs } = await startWorker();

@@ -89,12 +89,16 @@ export default {
         case "/cold": {
           // Must be the isolate's first use of ORT and of the decoder: the first verdict in the order the
           // check route runs it (src/routes/photo.ts: decode + preprocess, then the model, then inference).
+          // With session options in the query (bench.ts --cold-variant), the embedder is made with them instead.
           if (wasm.instantiateMs !== null) return json({ error: { code: "not_cold", message: "ORT is already loaded" } }, 409);
           const bytes = new Uint8Array(await request.arrayBuffer());
           const t0 = performance.now();
           const r = imageToTensor(bytes, manifest.preprocessing);
           const t1 = performance.now();
-          const embedder = await getEmbedder(); // sha256 check + wasm instantiation + session creation
+          const { options, disableQuantQdq } = sessionOptionsOf(url.searchParams);
+          const embedder = await (url.search
+            ? createEmbedder(modelBytes, manifest, { sessionOptions: options, ...(disableQuantQdq === undefined ? {} : { disableQuantQdq }) })
+            : getEmbedder()); // sha256 check + wasm instantiation + session creation
           const t2 = performance.now();
           await embedder.run(r.tensor);
           const t3 = performance.now();
