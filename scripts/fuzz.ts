@@ -9,8 +9,8 @@
 //    (test/fuzz/seeds/<target>) and past findings (test/fuzz/regressions/<target>); crashes and timeouts
 //    are written to .fuzz/findings/<target>/.
 // Prints libFuzzer's final statistics and a one-line summary per target; exits non-zero on a finding.
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
 
@@ -88,13 +88,27 @@ async function main() {
     ];
     console.log(`fuzz ${target}: ${new Date().toISOString()}, load average ${loadAverage()}; corpus dirs ${dirs.map((d) => d.replace(ROOT + "/", "")).join(", ")}`);
     const t0 = Date.now();
-    const r = spawnSync(launcher[0] ?? node, [...(launcher.length ? [...launcher.slice(1), node] : []), ...jazzer], {
-      cwd: ROOT,
-      encoding: "utf8",
-      stdio: ["ignore", "inherit", "pipe"],
-      maxBuffer: 1 << 30,
+    // libFuzzer's output goes whole to a log file as it comes, and to the terminal without its NEW/REDUCE lines.
+    mkdirSync(join(ROOT, ".fuzz/logs"), { recursive: true });
+    const logPath = join(ROOT, ".fuzz/logs", `${target}-${new Date().toISOString().replace(/[:.]/g, "-")}.log`);
+    const log = createWriteStream(logPath);
+    const child = spawn(launcher[0] ?? node, [...(launcher.length ? [...launcher.slice(1), node] : []), ...jazzer], { cwd: ROOT, stdio: ["ignore", "inherit", "pipe"] });
+    let stderr = "";
+    let pending = "";
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (chunk: string) => {
+      log.write(chunk);
+      stderr += chunk;
+      pending += chunk;
+      const lines = pending.split("\n");
+      pending = lines.pop()!;
+      for (const l of lines) if (!/^#\d+\s+(NEW|REDUCE)\s/.test(l)) process.stderr.write(l + "\n");
     });
-    process.stderr.write(r.stderr.split("\n").filter((l) => !/^#\d+\s+(NEW|REDUCE)\s/.test(l)).join("\n"));
+    const status = await new Promise<number | null>((ok) => child.on("close", (code) => ok(code)));
+    log.end();
+    if (pending) process.stderr.write(pending + "\n");
+    const r = { status, stderr };
+    console.log(`fuzz ${target}: full libFuzzer log in ${logPath.replace(ROOT + "/", "")}`);
     const stat = (name: string) => new RegExp(`stat::${name}:\\s+(\\d+)`).exec(r.stderr)?.[1];
     // libFuzzer prints its final statistics at a normal end; after a finding only its progress lines say how far it got.
     const progress = [...r.stderr.matchAll(/^#(\d+)\s/gm)].map((m) => Number(m[1]));
