@@ -16,7 +16,7 @@ import onnx
 import onnxruntime as ort
 import torch
 
-from . import __version__, card, data, evaluation, features, head as H, loso, onnx_export, scoring, vectors
+from . import __version__, card, data, evaluation, features, graph_passes, head as H, loso, onnx_export, scoring, vectors
 from .embedder import TwoOutputEmbedder, imagenet_features
 from .preprocess import SIZE, preprocess_file, preprocessing
 from .select_recipe import unseen_enrolment, unseen_features
@@ -141,6 +141,7 @@ def run(cfg: PipelineConfig, log: Callable[[str], None] = print) -> Dict:
     t0 = time.time()
     fp32 = onnx_export.export_fp32(model, work / "cropgate-embedder-fp32.onnx", size, TwoOutputEmbedder.OUTPUTS)
     pre = onnx_export.prepare(fp32, work / "cropgate-embedder-fp32-pre.onnx")
+    log(f"  {graph_passes.fold_pads_file(pre, pre)} Pad nodes (TF SAME padding) folded into their convolutions")
     int8 = onnx_export.quantize_weight_only_qdq(pre, work / "cropgate-embedder-int8-weightonly.onnx")
     session_config = onnx_export.SESSION_CONFIG["weightonly"]
     s32 = onnx_export.session(fp32, 2)
