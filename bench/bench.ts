@@ -9,9 +9,10 @@
 //   (repeatable) adds an inference variant: a model file (default: the shipped one) and ORT session
 //   options, measured in workerd and onnxruntime-node against the shipped model in the same interleaved
 //   loop. `--model PATH` is short for `--variant <file name>=PATH`.
-// --cold-variant name=QUERY (repeatable) adds a cold-start variant: the first verdict of a fresh isolate with
-//   the embedder made with those session options (QUERY as for --variant, e.g. level=basic), interleaved
-//   with the production one (fresh isolates alternate between variants).
+// --cold-variant name=QUERY[;VAR=VALUE...] (repeatable) adds a cold-start variant: the first verdict of a
+//   fresh isolate with the embedder made with those session options (QUERY as for --variant, e.g.
+//   level=basic) and/or the worker started with those vars (e.g. nowarmup=;WARMUP=off: no module-scope
+//   warm-up, src/index.ts), interleaved with the production one (fresh isolates alternate between variants).
 // --skip python,jpegjs,bundle,startup,memory,cold,e2e,variants leaves parts out.
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
@@ -24,7 +25,7 @@ import jpeg from "jpeg-js";
 import * as ort from "onnxruntime-node";
 import { unstable_dev } from "wrangler";
 import { imageToTensor } from "../src/image";
-import { descendants } from "./proc";
+import { cpuMs, descendants } from "./proc";
 import { ManifestSchema, sessionConfigEntries } from "../src/model/manifest";
 import manifestJson from "../models/manifest.json" with { type: "json" };
 
@@ -146,12 +147,13 @@ const workerdPid = () =>
     .sort((a, b) => memKb(b).rss - memKb(a).rss)[0];
 
 // ---- workerd ------------------------------------------------------------------------------------------------
-async function startWorker() {
+async function startWorker(vars: Record<string, string> = {}) {
   const t0 = performance.now();
   const worker = await unstable_dev(join(ROOT, "bench/worker.ts"), {
     config: join(ROOT, "wrangler.toml"),
     ip: "127.0.0.1",
     logLevel: "warn",
+    vars,
     experimental: { disableExperimentalWarning: true, disableDevRegistry: true },
   } as Parameters<typeof unstable_dev>[1]);
   const startMs = performance.now() - t0;
@@ -167,19 +169,23 @@ async function startWorker() {
   return { worker, call, startMs };
 }
 
-type Cold = { variant: string; startMs: number; moduleMs: number; wallMs: number; stages: Record<string, number> };
+type Cold = { variant: string; startMs: number; moduleMs: number; wallMs: number; cpuMs: number; stages: Record<string, number> };
 /** The first verdict of a fresh isolate, `n` times per variant (a new workerd each time, variants alternating). */
 async function cold(img: { path: string }, n: number, variants: [string, string][]) {
   const bytes = new Uint8Array(readFileSync(img.path));
   const out: Cold[] = [];
   for (let i = 0; i < n; i++) {
-    for (const [variant, query] of variants) {
-      const { worker, call, startMs } = await startWorker();
+    for (const [variant, spec] of variants) {
+      const [query, ...assignments] = spec.split(";");
+      const { worker, call, startMs } = await startWorker(Object.fromEntries(assignments.map((a) => a.split("=") as [string, string])));
       try {
         // The first request starts the isolate (bundle and model module load, global scope): timed apart.
         const first = await call("/noop");
+        // CPU time of the worker's workerd process (all threads) across the request: robust to load.
+        const pid = workerdPid();
+        const cpu0 = pid ? cpuMs(pid) : NaN;
         const c = await call(`/cold${query ? `?${query}` : ""}`, bytes);
-        out.push({ variant, startMs, moduleMs: first.ms, wallMs: c.ms, stages: c.body as Record<string, number> });
+        out.push({ variant, startMs, moduleMs: first.ms, wallMs: c.ms, cpuMs: pid ? cpuMs(pid) - cpu0 : NaN, stages: c.body as Record<string, number> });
       } finally {
         await worker.stop();
       }
@@ -296,18 +302,18 @@ async function main() {
     const colds = await cold(img, COLD, cvs);
     console.log(`\n== cold: the first verdict of a fresh isolate (${img.label} JPEG), ${COLD} fresh workerd processes per variant; stages by performance.now() inside, in the check route's order; load ${load()}`);
     const keys = ["decodeMs", "preprocessMs", "instantiateMs", "sha256Ms", "sessionMs", "firstInferenceMs"] as const;
-    console.log(`  ${"".padEnd(22)}${["decode", "preprocess", "wasm inst.", "sha256", "session", "1st infer.", "= verdict", "wall"].map((s) => s.padStart(11)).join("")}   (module load before it; 2nd inference)`);
+    console.log(`  ${"".padEnd(22)}${["decode", "preprocess", "wasm inst.", "sha256", "session", "1st infer.", "= verdict", "wall", "CPU"].map((s) => s.padStart(11)).join("")}   (module load before it; 2nd inference)`);
     for (const [i, c] of colds.entries()) {
       const s = c.stages;
       const sum = keys.reduce((a, k) => a + s[k]!, 0);
-      console.log(`  #${String(i + 1).padEnd(3)}${c.variant.slice(0, 17).padEnd(18)}${keys.map((k) => f1(s[k]!).padStart(11)).join("")}${f1(sum).padStart(11)}${f1(c.wallMs).padStart(11)}   (${f1(c.moduleMs)}; ${f1(s.secondInferenceMs!)})`);
+      console.log(`  #${String(i + 1).padEnd(3)}${c.variant.slice(0, 17).padEnd(18)}${keys.map((k) => f1(s[k]!).padStart(11)).join("")}${f1(sum).padStart(11)}${f1(c.wallMs).padStart(11)}${f1(c.cpuMs).padStart(11)}   (${f1(c.moduleMs)}; ${f1(s.secondInferenceMs!)})`);
     }
     for (const [variant, query] of cvs) {
       const mine = colds.filter((c) => c.variant === variant);
       const sums = mine.map((c) => keys.reduce((a, k) => a + c.stages[k]!, 0));
       const med = (k: string) => f1(median(mine.map((c) => c.stages[k]!)));
       console.log(
-        `  cold first verdict, ${variant}${query ? ` (${query})` : ""}: median ${f1(median(sums))} ms inside (${sums.map(f1).join(", ")}), ${f1(median(mine.map((c) => c.wallMs)))} ms from outside (goal ≤ 600 ms); ` +
+        `  cold first verdict, ${variant}${query ? ` (${query})` : ""}: median ${f1(median(sums))} ms inside (${sums.map(f1).join(", ")}), ${f1(median(mine.map((c) => c.wallMs)))} ms from outside (goal ≤ 600 ms), workerd CPU ${f1(median(mine.map((c) => c.cpuMs)))} ms; ` +
           `stage medians: decode ${med("decodeMs")}, preprocess ${med("preprocessMs")}, wasm ${med("instantiateMs")}, sha256 ${med("sha256Ms")}, session ${med("sessionMs")}, first inference ${med("firstInferenceMs")}`,
       );
     }

@@ -13,6 +13,7 @@ import { sha256Hex } from "../src/model/sha256";
 import { withPrecompiledWasm } from "../src/model/ort-wasm";
 import { sessionConfigEntries } from "../src/model/manifest";
 import { app } from "../src/index";
+import { warmUpImagePipeline } from "../src/image/warmup";
 
 const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 const inputSize = (manifest.model.input.shape.slice(1) as number[]).reduce((a, b) => a * b, 1);
@@ -92,11 +93,14 @@ export default {
           // With session options in the query (bench.ts --cold-variant), the embedder is made with them instead.
           if (wasm.instantiateMs !== null) return json({ error: { code: "not_cold", message: "ORT is already loaded" } }, 409);
           const bytes = new Uint8Array(await request.arrayBuffer());
+          const warm = Number(url.searchParams.get("warm") ?? 0);
+          url.searchParams.delete("warm");
+          const warmMs = warm ? warmUpImagePipeline(manifest.preprocessing, warm) : 0;
           const t0 = performance.now();
           const r = imageToTensor(bytes, manifest.preprocessing);
           const t1 = performance.now();
           const { options, disableQuantQdq } = sessionOptionsOf(url.searchParams);
-          const embedder = await (url.search
+          const embedder = await (url.searchParams.size
             ? createEmbedder(modelBytes, manifest, { sessionOptions: options, ...(disableQuantQdq === undefined ? {} : { disableQuantQdq }) })
             : getEmbedder()); // sha256 check + wasm instantiation + session creation
           const t2 = performance.now();
@@ -116,6 +120,7 @@ export default {
             firstInferenceMs: t3 - t2,
             handlerMs: t3 - t0,
             secondInferenceMs: t4 - t3,
+            warmMs,
             memory: memoryReport(),
           });
         }
