@@ -112,11 +112,13 @@ async function main() {
     const stat = (name: string) => new RegExp(`stat::${name}:\\s+(\\d+)`).exec(r.stderr)?.[1];
     // libFuzzer prints its final statistics at a normal end; after a finding only its progress lines say how far it got.
     const progress = [...r.stderr.matchAll(/^#(\d+)\s/gm)].map((m) => Number(m[1]));
+    // libFuzzer's last progress line ("#N DONE ... exec/s: R") when its final statistics did not make it out.
+    const done = /^#(\d+)\s+DONE\s.*exec\/s: (\d+)/m.exec(r.stderr);
     const artifacts = readdirSync(findings).filter((f) => /^(crash|timeout|oom|leak|slow-unit)-/.test(f));
     const corpusSize = readdirSync(corpus).length;
     console.log(
-      `fuzz ${target} summary: exit ${r.status}, ${stat("number_of_executed_units") ?? (progress.length ? `≥ ${Math.max(...progress)}` : "?")} executions in ${((Date.now() - t0) / 1000).toFixed(0)} s ` +
-        `(${stat("average_exec_per_sec") ?? "?"}/s), new units ${stat("new_units_added") ?? "?"}, slowest unit ${stat("slowest_unit_time_sec") ?? "?"} s, ` +
+      `fuzz ${target} summary: exit ${r.status}, ${stat("number_of_executed_units") ?? done?.[1] ?? (progress.length ? `≥ ${Math.max(...progress)}` : "?")} executions in ${((Date.now() - t0) / 1000).toFixed(0)} s ` +
+        `(${stat("average_exec_per_sec") ?? done?.[2] ?? "?"}/s), new units ${stat("new_units_added") ?? "?"}, slowest unit ${stat("slowest_unit_time_sec") ?? "?"} s, ` +
         `peak RSS ${stat("peak_rss_mb") ?? "?"} MB, working corpus ${corpusSize} files, findings in ${findings.replace(ROOT + "/", "")}: ${artifacts.length ? artifacts.join(", ") : "none"}; load average ${loadAverage()}`,
     );
     if (r.status !== 0 || artifacts.length) failed = true;
