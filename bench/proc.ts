@@ -16,3 +16,19 @@ export function descendants(pid: number): number[] {
   walk(pid);
   return out;
 }
+
+/**
+ * CPU time `pid` has run, all its threads together, in ms (/proc/<pid>/task/<tid>/schedstat, nanoseconds):
+ * what a stage cost the machine whatever else competes for it, unlike wall time on a loaded machine.
+ */
+export function cpuMs(pid: number): number {
+  let ns = 0;
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      /* thread gone */
+    }
+  }
+  return ns / 1e6;
+}

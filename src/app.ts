@@ -72,6 +72,7 @@ export function createApp(deps: AppDeps) {
   app.onError((err, c) => {
     if (err instanceof ApiError) {
       logFields(c, { error: { code: err.code, message: err.message } });
+      for (const [name, value] of Object.entries(err.headers ?? {})) c.header(name, value);
       return c.json(errorBody(err), err.status);
     }
     if (err instanceof HTTPException) {

@@ -12,6 +12,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly details?: Record<string, unknown>,
+    /** Response headers the answer must carry (e.g. `Retry-After` on a 503). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
   }

@@ -47,7 +47,13 @@ export function decodeBase64(text: string): Uint8Array {
   }
   const compact = payload.replace(/\s+/g, "");
   if (!BASE64.test(compact) || compact.length % 4 === 1) throw invalid();
-  const binary = atob(compact.replace(/-/g, "+").replace(/_/g, "/"));
+  let binary: string;
+  try {
+    binary = atob(compact.replace(/-/g, "+").replace(/_/g, "/"));
+  } catch {
+    // atob also refuses padding in the wrong place ("…//=" after 43 characters): found by fuzzing (issue 15).
+    throw invalid();
+  }
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;

@@ -56,6 +56,14 @@ describe("imageToTensor", () => {
     expect(tensor).toEqual(base);
   });
 
+  it.each([1, 2, 4, 8] as const)("decodes that transcode at 1/%i to exactly chelsea.jpg's pixels (its AC scans skipped past restart markers at 1/8)", (d) => {
+    const opts = { scaleDenom: d, maxMemoryBytes: 2 ** 26 };
+    const a = decodeJpeg(fixture("variants/chelsea-progressive-restart.jpg"), opts);
+    const b = decodeJpeg(fixture("chelsea.jpg"), opts);
+    expect([a.width, a.height]).toEqual([Math.ceil(451 / d), Math.ceil(300 / d)]);
+    expect(a.data).toEqual(b.data);
+  });
+
   it("decodes 4:4:0 (h1v2) like the 4:2:2 original transposed", () => {
     // chelsea-440.jpg is a lossless transpose of chelsea-422.jpg. Upsampling and colour conversion are
     // symmetric; only the IDCT's column-then-row rounding is not. Measured: max 3, mean 0.045 levels.

@@ -20,10 +20,11 @@
 
    Changed from jpeg-js (why: docs/images.md): blocks are decoded straight into reduced-size sample
    planes (sequential JPEGs keep no coefficients at all; progressive ones keep one Int16Array per
-   component, or only DC terms at 1/8 where AC scans are skipped), Huffman codes are decoded through
-   a 9-bit lookup table instead of a bit-by-bit tree walk, the AC refinement follows libjpeg's
-   decode_mcu_AC_refine, and the IDCT, upsampling and colour conversion are libjpeg-turbo's (see
-   jpeg-idct.ts, jpeg-color.ts) so a full-size decode gives Pillow's pixels.
+   component, or only DC terms for components decoded at 1×1 per block, whose AC scans are skipped),
+   Huffman codes are decoded through a 9-bit lookup table instead of a bit-by-bit tree walk, the AC
+   refinement follows libjpeg's decode_mcu_AC_refine, and the IDCTs (full and reduced-size), the
+   per-component DCT scaling, upsampling and colour conversion are libjpeg-turbo's (see jpeg-idct.ts,
+   jpeg-color.ts), so a decode at every scale gives Pillow's pixels (test/node/decoder-pillow.test.ts).
 */
 import { ApiError } from "../errors";
 import { cmykToRgb, type Plane, toRgb, upsample } from "./jpeg-color";
@@ -183,6 +184,24 @@ class BitReader {
     return this.marker;
   }
 
+  /**
+   * Skips a whole scan's entropy-coded data, restart markers included: to the next marker that is not
+   * RSTn (or the end of the data). For AC scans that do not matter at 1×1 per block.
+   */
+  skipScan(): void {
+    const d = this.data;
+    let p = this.pos;
+    for (; p + 1 < d.length; p++) {
+      if (d[p] !== 0xff) continue;
+      const m = d[p + 1]!;
+      if (m !== 0 && m !== 0xff && (m < 0xd0 || m > 0xd7)) break;
+    }
+    this.pos = p;
+    this.marker = -1;
+    this.acc = 0;
+    this.cnt = 0;
+  }
+
   /** At a restart interval: expects RSTn, skips it and resumes reading data. */
   restart(): void {
     const m = this.toMarker();
@@ -198,6 +217,12 @@ const extend = (v: number, n: number) => (n === 0 ? 0 : v < 1 << (n - 1) ? v - (
 
 interface Component {
   id: number;
+  /**
+   * Samples per block side for this component: 8 / scaleDenom, doubled for a subsampled chroma component
+   * while that spares upsampling (libjpeg-turbo jdmaster.c: a 4:2:0 photo at 1/4 decodes luma with the
+   * 2×2 IDCT and chroma with the 4×4 one, then needs no upsampling).
+   */
+  size: number;
   h: number;
   v: number;
   tq: number;
@@ -238,8 +263,7 @@ export function decodeJpeg(data: Uint8Array, options: DecodeOptions): RgbImage {
 }
 
 function decode(data: Uint8Array, { scaleDenom, maxMemoryBytes }: DecodeOptions): RgbImage {
-  const size = 8 / scaleDenom; // samples per block side
-  const dcOnly = size === 1;
+  const size = 8 / scaleDenom; // samples per block side of the largest components (libjpeg's min_DCT_scaled_size)
   const qts: (Uint16Array | undefined)[] = [];
   const dcTables: (Huffman | undefined)[] = [];
   const acTables: (Huffman | undefined)[] = [];
@@ -310,7 +334,7 @@ function decode(data: Uint8Array, { scaleDenom, maxMemoryBytes }: DecodeOptions)
       case 0xc1:
       case 0xc2: {
         if (frame) throw corrupt("more than one frame");
-        frame = readFrame(seg, marker === 0xc2, size, dcOnly, allocate);
+        frame = readFrame(seg, marker === 0xc2, size, allocate);
         break;
       }
       case 0xdd:
@@ -341,7 +365,15 @@ function decode(data: Uint8Array, { scaleDenom, maxMemoryBytes }: DecodeOptions)
         const q = 1 + ns * 2;
         const ss = seg[q]!, se = seg[q + 1]!, ah = seg[q + 2]! >> 4, al = seg[q + 2]! & 15;
         const reader = new BitReader(data, end);
-        decodeScan(reader, frame, comps, restartInterval, ss, se, ah, al, size, dcOnly, block);
+        if (frame.progressive && ss > 0 && comps.length === 1 && comps[0]!.size === 1) {
+          // An AC scan of a component decoded at 1×1 per block (DC only): nothing in it matters. Skipped
+          // past its restart markers too (stopping at the first RSTn made such files "truncated" at 1/8).
+          if (se > 63 || ss > se) throw corrupt("bad progressive AC scan");
+          reader.skipScan();
+          pos = reader.pos;
+          continue;
+        }
+        decodeScan(reader, frame, comps, restartInterval, ss, se, ah, al, block);
         // Bits taken from invented zeros (beyond what is still buffered) mean the scan's data is missing.
         if (reader.overrun * 8 > reader.cnt) throw truncated();
         reader.toMarker();
@@ -354,10 +386,10 @@ function decode(data: Uint8Array, { scaleDenom, maxMemoryBytes }: DecodeOptions)
     pos = end;
   }
   if (!frame) throw corrupt("no frame header");
-  return toImage(frame, size, dcOnly, jfif, adobe, allocate);
+  return toImage(frame, size, jfif, adobe, allocate);
 }
 
-function readFrame(seg: Uint8Array, progressive: boolean, size: number, dcOnly: boolean, allocate: (n: number) => void): Frame {
+function readFrame(seg: Uint8Array, progressive: boolean, minSize: number, allocate: (n: number) => void): Frame {
   const height = (seg[1]! << 8) | seg[2]!;
   const width = (seg[3]! << 8) | seg[4]!;
   const n = seg[5]!;
@@ -375,6 +407,9 @@ function readFrame(seg: Uint8Array, progressive: boolean, size: number, dcOnly: 
   const mcusPerColumn = Math.ceil(height / (8 * maxV));
   const components = raw.map((c): Component => {
     if (maxH % c.h !== 0 || maxV % c.v !== 0) throw new ApiError(422, "unsupported_jpeg", "This JPEG uses fractional chroma sampling, which is not supported.");
+    let size = minSize;
+    while (size < 8 && (maxH * minSize) % (c.h * size * 2) === 0 && (maxV * minSize) % (c.v * size * 2) === 0) size *= 2;
+    const dcOnly = size === 1;
     const bplAlloc = mcusPerLine * c.h;
     const bpcAlloc = mcusPerColumn * c.v;
     const blocks = bplAlloc * bpcAlloc;
@@ -386,6 +421,7 @@ function readFrame(seg: Uint8Array, progressive: boolean, size: number, dcOnly: 
     }
     return {
       ...c,
+      size,
       qt: null,
       blocksPerLine: Math.ceil(Math.ceil((width * c.h) / maxH) / 8),
       blocksPerColumn: Math.ceil(Math.ceil((height * c.v) / maxV) / 8),
@@ -412,8 +448,6 @@ function decodeScan(
   se: number,
   ah: number,
   al: number,
-  size: number,
-  dcOnly: boolean,
   block: Int16Array,
 ): void {
   let eobrun = 0;
@@ -423,6 +457,7 @@ function decodeScan(
     fn = (r, c, row, col) => {
       const dc = c.dc, ac = c.ac;
       if (!dc || !ac) throw corrupt("missing Huffman table");
+      const size = c.size, dcOnly = size === 1;
       const t = r.huff(dc);
       c.pred += extend(r.bits(t), t);
       let nonzeroAc = false;
@@ -480,22 +515,21 @@ function decodeScan(
     };
   } else if (ss === 0) {
     if (se !== 0) throw corrupt("bad progressive DC scan");
-    const stride = dcOnly ? 1 : 64;
+    // Components decoded at 1×1 per block keep their DC terms only.
     fn =
       ah === 0
         ? (r, c, row, col) => {
             if (!c.dc) throw corrupt("missing Huffman table");
             const t = r.huff(c.dc);
             c.pred += extend(r.bits(t), t);
-            c.coef![(row * c.bplAlloc + col) * stride] = c.pred * (1 << al);
+            c.coef![(row * c.bplAlloc + col) * (c.size === 1 ? 1 : 64)] = c.pred * (1 << al);
           }
         : (r, c, row, col) => {
-            const i = (row * c.bplAlloc + col) * stride;
+            const i = (row * c.bplAlloc + col) * (c.size === 1 ? 1 : 64);
             if (r.bit()) c.coef![i] = c.coef![i]! | (1 << al);
           };
   } else {
     if (comps.length !== 1 || se > 63 || ss > se) throw corrupt("bad progressive AC scan");
-    if (dcOnly) return; // AC terms do not matter at 1/8: the caller skips to the next marker
     if (ah === 0) {
       fn = (r, c, row, col) => {
         if (eobrun > 0) {
@@ -590,11 +624,11 @@ function decodeScan(
   }
 }
 
-function toImage(frame: Frame, size: number, dcOnly: boolean, jfif: boolean, adobe: number | null, allocate: (n: number) => void): RgbImage {
-  const denom = 8 / size;
-  const outW = Math.ceil(frame.width / denom);
-  const outH = Math.ceil(frame.height / denom);
+function toImage(frame: Frame, minSize: number, jfif: boolean, adobe: number | null, allocate: (n: number) => void): RgbImage {
+  const outW = Math.ceil((frame.width * minSize) / 8);
+  const outH = Math.ceil((frame.height * minSize) / 8);
   const planes: Plane[] = frame.components.map((c) => {
+    const size = c.size, dcOnly = size === 1;
     const stride = c.bplAlloc * size;
     if (c.coef) {
       // Progressive: everything is known now; turn the coefficients into samples.
@@ -608,16 +642,17 @@ function toImage(frame: Frame, size: number, dcOnly: boolean, jfif: boolean, ado
       }
       c.coef = null;
     }
+    // libjpeg-turbo's downsampled_width / _height: ceil(image size × sampling × size / (max sampling × 8)).
     const plane: Plane = {
       data: c.plane,
-      width: Math.ceil((frame.width * c.h) / (frame.maxH * denom)),
-      height: Math.ceil((frame.height * c.v) / (frame.maxV * denom)),
+      width: Math.ceil((frame.width * c.h * size) / (frame.maxH * 8)),
+      height: Math.ceil((frame.height * c.v * size) / (frame.maxV * 8)),
       stride,
     };
-    const fx = frame.maxH / c.h, fy = frame.maxV / c.v;
+    const fx = (frame.maxH * minSize) / (c.h * size), fy = (frame.maxV * minSize) / (c.v * size);
     if (fx === 1 && fy === 1) return plane;
     allocate(plane.width * fx * plane.height * fy);
-    return upsample(plane, fx, fy, outW, outH, !dcOnly); // libjpeg: no fancy upsampling at 1/8
+    return upsample(plane, fx, fy, outW, outH, minSize > 1); // libjpeg: no fancy upsampling at 1/8
   });
   const comps = frame.components;
   if (comps.length === 1) {

@@ -146,38 +146,127 @@ export function idctIslow(coef: Int16Array, off: number, qt: Uint16Array, out: U
   }
 }
 
-const block = new Uint8Array(64);
+// jidctred.c (libjpeg-turbo's reduced-size IDCTs, from IJG 6b; its SSE2/AVX2 versions are bit-exact with them).
+const FIX_0_211164243 = 1730;
+const FIX_0_509795579 = 4176;
+const FIX_0_601344887 = 4926;
+const FIX_0_720959822 = 5906;
+const FIX_0_850430095 = 6967;
+const FIX_1_061594337 = 8697;
+const FIX_1_272758580 = 10426;
+const FIX_1_451774981 = 11893;
+const FIX_2_172734803 = 17799;
+const FIX_3_624509785 = 29692;
 
 /**
- * Reduced-size output of one block for DCT scaling: `size` 8 (full), 4, 2 (the full IDCT averaged over
- * 2×2 / 4×4 cells with rounding, i.e. a box filter) or 1 (the DC term alone, as libjpeg's jpeg_idct_1x1).
+ * libjpeg-turbo's jpeg_idct_4x4: a 4×4 output block from an 8×8 coefficient block (each output sample ≈
+ * the mean of a 2×2 cell of the full IDCT; row and column 4 of the coefficients do not contribute).
+ */
+export function idct4x4(coef: Int16Array, off: number, qt: Uint16Array, out: Uint8Array, outOff: number, outStride: number): void {
+  const ws = workspace;
+  const rl = RANGE_LIMIT;
+  for (let c = 0; c < 8; c++) {
+    if (c === 4) continue; // the second pass does not use column 4
+    const i = off + c;
+    if (coef[i + 8] === 0 && coef[i + 16] === 0 && coef[i + 24] === 0 && coef[i + 40] === 0 && coef[i + 48] === 0 && coef[i + 56] === 0) {
+      const dc = (coef[i]! * qt[c]!) << PASS1_BITS;
+      ws[c] = dc;
+      ws[c + 8] = dc;
+      ws[c + 16] = dc;
+      ws[c + 24] = dc;
+      continue;
+    }
+    let tmp0 = (coef[i]! * qt[c]!) << (CONST_BITS + 1);
+    let tmp2 = coef[i + 16]! * qt[c + 16]! * FIX_1_847759065 - coef[i + 48]! * qt[c + 48]! * FIX_0_765366865;
+    const tmp10 = tmp0 + tmp2;
+    const tmp12 = tmp0 - tmp2;
+    const z1 = coef[i + 56]! * qt[c + 56]!;
+    const z2 = coef[i + 40]! * qt[c + 40]!;
+    const z3 = coef[i + 24]! * qt[c + 24]!;
+    const z4 = coef[i + 8]! * qt[c + 8]!;
+    tmp0 = -z1 * FIX_0_211164243 + z2 * FIX_1_451774981 - z3 * FIX_2_172734803 + z4 * FIX_1_061594337;
+    tmp2 = -z1 * FIX_0_509795579 - z2 * FIX_0_601344887 + z3 * FIX_0_899976223 + z4 * FIX_2_562915447;
+    const s = CONST_BITS - PASS1_BITS + 1;
+    const h = 1 << (s - 1);
+    ws[c] = (tmp10 + tmp2 + h) >> s;
+    ws[c + 24] = (tmp10 - tmp2 + h) >> s;
+    ws[c + 8] = (tmp12 + tmp0 + h) >> s;
+    ws[c + 16] = (tmp12 - tmp0 + h) >> s;
+  }
+  const s = CONST_BITS + PASS1_BITS + 3 + 1;
+  const h = 1 << (s - 1);
+  for (let r = 0; r < 32; r += 8) {
+    const o = outOff + (r >> 3) * outStride;
+    if (ws[r + 1] === 0 && ws[r + 2] === 0 && ws[r + 3] === 0 && ws[r + 5] === 0 && ws[r + 6] === 0 && ws[r + 7] === 0) {
+      const dc = rl[((ws[r]! + (1 << (PASS1_BITS + 2))) >> (PASS1_BITS + 3)) & 1023]!;
+      out[o] = dc;
+      out[o + 1] = dc;
+      out[o + 2] = dc;
+      out[o + 3] = dc;
+      continue;
+    }
+    let tmp0 = ws[r]! << (CONST_BITS + 1);
+    let tmp2 = ws[r + 2]! * FIX_1_847759065 - ws[r + 6]! * FIX_0_765366865;
+    const tmp10 = tmp0 + tmp2;
+    const tmp12 = tmp0 - tmp2;
+    const z1 = ws[r + 7]!, z2 = ws[r + 5]!, z3 = ws[r + 3]!, z4 = ws[r + 1]!;
+    tmp0 = -z1 * FIX_0_211164243 + z2 * FIX_1_451774981 - z3 * FIX_2_172734803 + z4 * FIX_1_061594337;
+    tmp2 = -z1 * FIX_0_509795579 - z2 * FIX_0_601344887 + z3 * FIX_0_899976223 + z4 * FIX_2_562915447;
+    out[o] = rl[((tmp10 + tmp2 + h) >> s) & 1023]!;
+    out[o + 3] = rl[((tmp10 - tmp2 + h) >> s) & 1023]!;
+    out[o + 1] = rl[((tmp12 + tmp0 + h) >> s) & 1023]!;
+    out[o + 2] = rl[((tmp12 - tmp0 + h) >> s) & 1023]!;
+  }
+}
+
+/** libjpeg-turbo's jpeg_idct_2x2: a 2×2 output block (only coefficient rows and columns 0, 1, 3, 5, 7 contribute). */
+export function idct2x2(coef: Int16Array, off: number, qt: Uint16Array, out: Uint8Array, outOff: number, outStride: number): void {
+  const ws = workspace;
+  const rl = RANGE_LIMIT;
+  for (let c = 0; c < 8; c++) {
+    if (c === 2 || c === 4 || c === 6) continue;
+    const i = off + c;
+    if (coef[i + 8] === 0 && coef[i + 24] === 0 && coef[i + 40] === 0 && coef[i + 56] === 0) {
+      const dc = (coef[i]! * qt[c]!) << PASS1_BITS;
+      ws[c] = dc;
+      ws[c + 8] = dc;
+      continue;
+    }
+    const tmp10 = (coef[i]! * qt[c]!) << (CONST_BITS + 2);
+    const tmp0 =
+      -coef[i + 56]! * qt[c + 56]! * FIX_0_720959822 +
+      coef[i + 40]! * qt[c + 40]! * FIX_0_850430095 -
+      coef[i + 24]! * qt[c + 24]! * FIX_1_272758580 +
+      coef[i + 8]! * qt[c + 8]! * FIX_3_624509785;
+    const s = CONST_BITS - PASS1_BITS + 2;
+    const h = 1 << (s - 1);
+    ws[c] = (tmp10 + tmp0 + h) >> s;
+    ws[c + 8] = (tmp10 - tmp0 + h) >> s;
+  }
+  const s = CONST_BITS + PASS1_BITS + 3 + 2;
+  const h = 1 << (s - 1);
+  for (let r = 0; r < 16; r += 8) {
+    const o = outOff + (r >> 3) * outStride;
+    if (ws[r + 1] === 0 && ws[r + 3] === 0 && ws[r + 5] === 0 && ws[r + 7] === 0) {
+      const dc = rl[((ws[r]! + (1 << (PASS1_BITS + 2))) >> (PASS1_BITS + 3)) & 1023]!;
+      out[o] = dc;
+      out[o + 1] = dc;
+      continue;
+    }
+    const tmp10 = ws[r]! << (CONST_BITS + 2);
+    const tmp0 = -ws[r + 7]! * FIX_0_720959822 + ws[r + 5]! * FIX_0_850430095 - ws[r + 3]! * FIX_1_272758580 + ws[r + 1]! * FIX_3_624509785;
+    out[o] = rl[((tmp10 + tmp0 + h) >> s) & 1023]!;
+    out[o + 1] = rl[((tmp10 - tmp0 + h) >> s) & 1023]!;
+  }
+}
+
+/**
+ * One block's samples at `size` per side, as libjpeg-turbo computes them when it decodes with DCT
+ * scaling: 8 jpeg_idct_islow, 4 jpeg_idct_4x4, 2 jpeg_idct_2x2, 1 jpeg_idct_1x1 (the DC term alone).
  */
 export function idctScaled(coef: Int16Array, off: number, qt: Uint16Array, size: number, out: Uint8Array, outOff: number, outStride: number): void {
-  if (size === 8) return idctIslow(coef, off, qt, out, outOff, outStride);
-  if (size === 1) {
-    out[outOff] = RANGE_LIMIT[((coef[off]! * qt[0]! + 4) >> 3) & 1023]!;
-    return;
-  }
-  idctIslow(coef, off, qt, block, 0, 8);
-  const b = block;
-  if (size === 2) {
-    // Four 4×4 cells: (sum + 8) >> 4 is the rounded mean.
-    for (let y = 0; y < 2; y++) {
-      for (let x = 0; x < 2; x++) {
-        let sum = 0;
-        for (let r = (y * 4) * 8 + x * 4, e = r + 32; r < e; r += 8) sum += b[r]! + b[r + 1]! + b[r + 2]! + b[r + 3]!;
-        out[outOff + y * outStride + x] = (sum + 8) >> 4;
-      }
-    }
-    return;
-  }
-  // size 4: sixteen 2×2 cells, (sum + 2) >> 2.
-  for (let y = 0; y < 4; y++) {
-    const r = y * 16;
-    const o = outOff + y * outStride;
-    for (let x = 0; x < 4; x++) {
-      const i = r + x * 2;
-      out[o + x] = (b[i]! + b[i + 1]! + b[i + 8]! + b[i + 9]! + 2) >> 2;
-    }
-  }
+  if (size === 8) idctIslow(coef, off, qt, out, outOff, outStride);
+  else if (size === 4) idct4x4(coef, off, qt, out, outOff, outStride);
+  else if (size === 2) idct2x2(coef, off, qt, out, outOff, outStride);
+  else out[outOff] = RANGE_LIMIT[((coef[off]! * qt[0]! + 4) >> 3) & 1023]!;
 }

@@ -6,6 +6,8 @@ import { sha256Hex } from "./sha256";
 /** A loaded model: turns one preprocessed NCHW tensor into its (unnormalised) embeddings. */
 export interface Embedder {
   readonly manifest: Manifest;
+  /** What creating it cost, by performance.now() inside the runtime: the sha256 check and the ORT session (wasm instantiation included). */
+  readonly load?: { sha256Ms: number; sessionMs: number };
   /** One inference, every output by name: references that score in different outputs share it. */
   run(tensor: Float32Array): Promise<ModelOutputs>;
   /** One output (default: the primary one). */
@@ -23,6 +25,11 @@ export interface EmbedderOptions {
    * pairs into int8 kernels. Measurement tools flip it; the worker does not.
    */
   disableQuantQdq?: boolean;
+  /**
+   * ORT session options laid over the defaults below (graph optimisation level, free dimension overrides,
+   * memory pattern...): measurement tools compare them (`npm run bench -- --variant`); the worker does not.
+   */
+  sessionOptions?: Partial<InferenceSession.SessionOptions>;
 }
 
 
@@ -36,7 +43,9 @@ export async function createEmbedder(
   manifest: Manifest,
   options: EmbedderOptions = {},
 ): Promise<Embedder> {
+  const t0 = performance.now();
   const actual = await sha256Hex(modelBytes);
+  const sha256Ms = performance.now() - t0;
   if (actual !== manifest.model.sha256) {
     throw new Error(`bundled model sha256 ${actual} does not match manifest ${manifest.model.sha256}`);
   }
@@ -49,12 +58,15 @@ export async function createEmbedder(
     executionProviders: ["wasm"],
     graphOptimizationLevel: "all",
     extra: sessionConfigEntries(manifest, options.disableQuantQdq),
+    ...options.sessionOptions,
   };
+  const t1 = performance.now();
   const { session, ort } = await withPrecompiledWasm(async (ort) => ({
     ort,
     // ort copies the bytes into wasm memory; hand it a view so the Data module stays untouched.
     session: await ort.InferenceSession.create(new Uint8Array(modelBytes), sessionOptions),
   }));
+  const load = { sha256Ms, sessionMs: performance.now() - t1 };
 
   // ORT's wasm session runs one inference at a time; chain runs so concurrent requests queue.
   let queue: Promise<unknown> = Promise.resolve();
@@ -82,6 +94,7 @@ export async function createEmbedder(
   };
   return {
     manifest,
+    load,
     run,
     async embed(tensor, name = output.name) {
       if (!(name in dimensions)) throw new Error(`the model has no output ${name}`);

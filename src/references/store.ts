@@ -58,6 +58,29 @@ export interface ReferenceStoreOptions {
 
 export type ReferenceStore = ReturnType<typeof createReferenceStore>;
 
+/** What a client is told to wait after the store failed (KV outages are short; the isolate cache also rides them out). */
+export const STORE_RETRY_AFTER_SECONDS = 10;
+
+/**
+ * Runs one KV operation; a failure of KV itself (the binding throws or rejects: an outage, a limit) is
+ * a 503 `reference_store_unavailable` with `Retry-After`, never a 500 — the client did nothing wrong and
+ * can simply retry.
+ */
+async function kvCall<T>(what: string, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    throw new ApiError(
+      503,
+      "reference_store_unavailable",
+      `The reference store could not be ${what} just now; retry in ${STORE_RETRY_AFTER_SECONDS} s.`,
+      { retryAfterSeconds: STORE_RETRY_AFTER_SECONDS },
+      { "Retry-After": String(STORE_RETRY_AFTER_SECONDS) },
+    );
+  }
+}
+
 /**
  * Versioned references in Workers KV. KV has no compare-and-swap, so nothing here reads-modifies-writes
  * a shared key: every upload writes a fresh, never-reused version key (two concurrent uploads both
@@ -75,7 +98,7 @@ export function createReferenceStore({ kv, model, cache = new IsolateCache(), no
     const keys: KVNamespaceListKey<M>[] = [];
     let cursor: string | undefined;
     do {
-      const page: KVNamespaceListResult<M> = await kv.list<M>({ prefix, ...(cursor ? { cursor } : {}) });
+      const page: KVNamespaceListResult<M> = await kvCall("read", () => kv.list<M>({ prefix, ...(cursor ? { cursor } : {}) }));
       keys.push(...page.keys);
       cursor = page.list_complete ? undefined : page.cursor;
     } while (cursor);
@@ -88,7 +111,7 @@ export function createReferenceStore({ kv, model, cache = new IsolateCache(), no
       const hit = cache.getPointer(profile, t);
       if (hit !== undefined) return hit;
     }
-    const pointer = await kv.get<Pointer>(currentKey(profile), "json");
+    const pointer = await kvCall("read", () => kv.get<Pointer>(currentKey(profile), "json"));
     cache.setPointer(profile, pointer, t);
     return pointer;
   }
@@ -97,7 +120,7 @@ export function createReferenceStore({ kv, model, cache = new IsolateCache(), no
     const key = versionKey(profile, version);
     const hit = cache.getVersion(key);
     if (hit) return hit;
-    const { value, metadata } = await kv.getWithMetadata<unknown, VersionMetadata>(key, "json");
+    const { value, metadata } = await kvCall("read", () => kv.getWithMetadata<unknown, VersionMetadata>(key, "json"));
     if (value === null) return null;
     // What we wrote was validated; parsing again guards against hand-edited KV.
     const reference = ReferenceSchema.parse(value);
@@ -107,7 +130,7 @@ export function createReferenceStore({ kv, model, cache = new IsolateCache(), no
   }
 
   async function profileExists(profile: string): Promise<boolean> {
-    return (await kv.get(profileKey(profile))) !== null;
+    return (await kvCall("read", () => kv.get(profileKey(profile)))) !== null;
   }
 
   return {
@@ -187,8 +210,8 @@ export function createReferenceStore({ kv, model, cache = new IsolateCache(), no
         threshold: reference.threshold.value,
       };
       const { profile } = reference;
-      await kv.put(versionKey(profile, version), JSON.stringify(reference), { metadata });
-      await kv.put(profileKey(profile), profile, { metadata: { displayName: reference.displayName } });
+      await kvCall("written", () => kv.put(versionKey(profile, version), JSON.stringify(reference), { metadata }));
+      await kvCall("written", () => kv.put(profileKey(profile), profile, { metadata: { displayName: reference.displayName } }));
       cache.setVersion(versionKey(profile, version), { version, storedAt: metadata.storedAt, reference });
       const current = activate ? await writePointer(profile, version) : null;
       return { version: { version, ...metadata }, current };
@@ -211,7 +234,7 @@ export function createReferenceStore({ kv, model, cache = new IsolateCache(), no
   async function writePointer(profile: string, version: string): Promise<Pointer> {
     const date = now();
     const pointer: Pointer = { version, activatedAt: date.toISOString() };
-    await kv.put(currentKey(profile), JSON.stringify(pointer));
+    await kvCall("written", () => kv.put(currentKey(profile), JSON.stringify(pointer)));
     // This isolate sees its own activation at once; others within KV's propagation delay (≈ 60 s).
     cache.setPointer(profile, pointer, date.getTime());
     return pointer;

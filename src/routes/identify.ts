@@ -99,8 +99,9 @@ export function registerIdentify(app: OpenAPIHono<AppEnv>) {
         try {
           return { profile, stored: await store.resolve(profile, undefined) };
         } catch (err) {
-          // An unknown profile the client named is its mistake; an unusable reference is only left out.
-          if (err instanceof ApiError && err.status !== 404) return { profile, error: err };
+          // An unknown profile the client named is its mistake; an unusable reference is only left out; a
+          // store that cannot be read fails the request (503 with Retry-After), as for /v1/check.
+          if (err instanceof ApiError && err.status !== 404 && err.code !== "reference_store_unavailable") return { profile, error: err };
           throw err;
         }
       }),

@@ -1,4 +1,4 @@
-"""python -m cropgate_training {pipeline,select,card} ..."""
+"""python -m cropgate_training {pipeline,select,card,passes} ..."""
 from __future__ import annotations
 
 import argparse
@@ -45,7 +45,21 @@ def main(argv=None) -> int:
     cd = sub.add_parser("card", help="re-render models/README.md (and the README's model section) from the committed "
                                      "manifest, metrics, reference and eval/selection.json (no training)")
     cd.add_argument("--out", type=Path, default=MODELS)
+    pa = sub.add_parser("passes", help="graph passes on an exported model (Pad folding, full int8 from the TFLite "
+                                       "activation parameters) and their parity with it on the shared photos")
+    pa.add_argument("--model", type=Path, default=MODELS / "cropgate-embedder-int8.onnx",
+                    help="the model to transform (default: the shipped weight-only model)")
+    pa.add_argument("--reference", type=Path, default=MODELS / "references" / "rice.json")
+    pa.add_argument("--data", type=Path, default=default_data_dir())
+    pa.add_argument("--weights", type=Path, default=weights_default, help="ImageNet .tflite (int8 parameters)")
+    pa.add_argument("--out", type=Path, default=MODELS / "work" / "passes")
+    pa.add_argument("--calibration", type=int, default=256, help="photos to calibrate unpaired int8 tensors on")
+    pa.add_argument("--limit", type=int, default=None, help="compare on the first N photos only (smoke runs)")
     a = p.parse_args(argv)
+    if a.cmd == "passes":
+        from .passes_cli import run as passes
+
+        return passes(a.model, a.reference, a.data, a.weights, a.out, a.calibration, a.limit)
     if a.cmd == "card":
         import json
 

@@ -19,10 +19,9 @@ import onnx
 import onnxruntime as ort
 import torch
 
-from . import __version__, card, data, evaluation, loso, maps, onnx_export, scoring, tail as T, vectors, \
-    views
+from . import __version__, card, data, evaluation, graph_passes, head as H, loso, maps, onnx_export, scoring, \
+    tail as T, vectors, views
 from .embedder import TrainedTailEmbedder, TwoOutputEmbedder, backbone_features, centred_head
-from . import head as H
 from .head import fit_whitening
 from .preprocess import SIZE, preprocess_file, preprocessing
 
@@ -165,6 +164,7 @@ def run(cfg: PipelineConfig, log: Callable[[str], None] = print) -> Dict:
     t0 = time.time()
     fp32 = onnx_export.export_fp32(model, work / "cropgate-embedder-fp32.onnx", size, TwoOutputEmbedder.OUTPUTS)
     pre = onnx_export.prepare(fp32, work / "cropgate-embedder-fp32-pre.onnx")
+    log(f"  {graph_passes.fold_pads_file(pre, pre)} Pad nodes (TF SAME padding) folded into their convolutions")
     int8 = onnx_export.quantize_weight_only_qdq(pre, work / "cropgate-embedder-int8-weightonly.onnx")
     session_config = onnx_export.SESSION_CONFIG["weightonly"]
     s32 = onnx_export.session(fp32, 2)

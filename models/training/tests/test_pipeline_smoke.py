@@ -59,3 +59,4 @@ def test_pipeline_smoke(shared_data, tflite_weights, tmp_path):
     x = np.zeros((1, 3, cfg.size, cfg.size), np.float32)
     outs = onnx_export.run_all(sess, x)
     assert outs["embedding"].shape == (1, 512) and outs["features"].shape == (1, cfg.whiten_dim)
+    assert "Pad" not in onnx_export.op_counts(model)  # graph_passes.fold_pads: TF SAME padding folded (issue 15)
