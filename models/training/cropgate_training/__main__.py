@@ -19,7 +19,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m cropgate_training")
     sub = p.add_subparsers(dest="cmd", required=True)
     weights_default = REPO.parent / "shared" / "weights" / "mobilenet_v2_1.0_224_quant.tflite"
-    pl = sub.add_parser("pipeline", help="cache features, score out of source, place the threshold, train, "
+    pl = sub.add_parser("pipeline", help="draw and cache the views, score every photo out of source, place the thresholds, train, "
                                           "export, quantize, write artifacts and the model card")
     pl.add_argument("--data", type=Path, default=default_data_dir())
     pl.add_argument("--weights", type=Path, default=weights_default, help="ImageNet .tflite")
@@ -32,7 +32,8 @@ def main(argv=None) -> int:
     pl.add_argument("--limit-per-group", type=int, default=None, help="smoke runs: at most N images per group")
     pl.add_argument("--seed", type=int, default=0)
     pl.add_argument("--no-unseen", action="store_true", help="skip the unseen-crop checks")
-    se = sub.add_parser("select", help="compare recipes and input sizes leave-one-source-out (cached features)")
+    se = sub.add_parser("select", help="compare recipes and scorers, with and without the synthetic shots, on the "
+                                       "pipeline's folds and cached views")
     se.add_argument("--data", type=Path, default=default_data_dir())
     se.add_argument("--weights", type=Path, default=weights_default)
     se.add_argument("--recipes", nargs="+", default=["frozen", "linear", "mlp", "tail", "tail-mix-gem"])

@@ -1,4 +1,4 @@
-"""Training helpers shared by the head (head.py) and the feature cache (features.py): seeding, class-balanced
+"""Training helpers shared by the heads (head.py, tail.py) and the views (views.py): seeding, class-balanced
 sampling weights, and the pre-shrunk training copy of a photo."""
 from __future__ import annotations
 
