@@ -546,7 +546,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No active reference for the profile yet, or it was made for another model */
+            /** @description No active reference for the profile yet, or it was made for another model; or: The reference store (Workers KV) could not be read or written: `reference_store_unavailable`, retry after `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -653,7 +653,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description No candidate profile has a usable active reference */
+            /** @description No candidate profile has a usable active reference; or: The reference store (Workers KV) could not be read or written: `reference_store_unavailable`, retry after `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -680,6 +680,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Profiles"];
+                };
+            };
+            /** @description The reference store (Workers KV) could not be read or written: `reference_store_unavailable`, retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -715,6 +724,15 @@ export interface operations {
             };
             /** @description Unknown profile */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The reference store (Workers KV) could not be read or written: `reference_store_unavailable`, retry after `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -805,6 +823,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description The reference store (Workers KV) could not be read or written: `reference_store_unavailable`, retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getVersion: {
@@ -841,6 +868,15 @@ export interface operations {
             };
             /** @description Unknown profile or version */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The reference store (Workers KV) could not be read or written: `reference_store_unavailable`, retry after `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -912,6 +948,15 @@ export interface operations {
             };
             /** @description Over the admin rate limit (10 a minute per client IP); see Retry-After */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The reference store (Workers KV) could not be read or written: `reference_store_unavailable`, retry after `Retry-After` seconds */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -7,7 +7,7 @@ import { rateLimit } from "../http/rate-limit";
 import { ProfileSchema, VersionSchema } from "../references/schema";
 import { checkMessage, nearestLookalike, outputFor, scoreEmbedding, VERDICTS } from "../scoring";
 import { analyzePhoto, photoErrorResponses, photoRequestBody } from "./photo";
-import { API_KEY_SECURITY, QualitySchema, errorResponse } from "./schemas";
+import { API_KEY_SECURITY, QualitySchema, errorResponse, STORE_UNAVAILABLE } from "./schemas";
 
 export const CheckQuerySchema = z.object({
   profile: ProfileSchema.optional().openapi({ description: "crop profile; default from DEFAULT_PROFILE", example: "rice" }),
@@ -67,7 +67,7 @@ export const checkRoute = createRoute({
     404: errorResponse("Unknown profile or version"),
     409: errorResponse("The pinned version was made for another model"),
     429: errorResponse("Over the rate limit (60 a minute per API key, or per client IP without keys); see Retry-After"),
-    503: errorResponse("No active reference for the profile yet, or it was made for another model"),
+    503: errorResponse(`No active reference for the profile yet, or it was made for another model; or: ${STORE_UNAVAILABLE}`),
   },
 });
 

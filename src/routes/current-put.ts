@@ -4,7 +4,7 @@ import { requireAdmin } from "../http/auth";
 import { rateLimit } from "../http/rate-limit";
 import { limitBody } from "../http/body";
 import { VersionSchema } from "../references/schema";
-import { ADMIN_SECURITY, errorResponse, PointerSchema, ProfileParam } from "./schemas";
+import { ADMIN_SECURITY, errorResponse, PointerSchema, ProfileParam, STORE_UNAVAILABLE } from "./schemas";
 
 const ActivatedSchema = z
   .object({
@@ -34,6 +34,7 @@ export const currentPutRoute = createRoute({
     429: errorResponse("Over the admin rate limit (10 a minute per client IP); see Retry-After"),
     404: errorResponse("Unknown profile or version"),
     409: errorResponse("That version was made with another model"),
+    503: errorResponse(STORE_UNAVAILABLE),
   },
 });
 

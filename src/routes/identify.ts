@@ -8,7 +8,7 @@ import { ProfileSchema } from "../references/schema";
 import type { StoredReference } from "../references/store";
 import { identifyMessage, outputFor, scoreEmbedding, VERDICTS } from "../scoring";
 import { analyzePhoto, photoErrorResponses, photoRequestBody } from "./photo";
-import { API_KEY_SECURITY, QualitySchema, errorResponse } from "./schemas";
+import { API_KEY_SECURITY, QualitySchema, errorResponse, STORE_UNAVAILABLE } from "./schemas";
 
 /** More candidates than any deployment has crops; bounds the work a request can ask for. */
 export const MAX_IDENTIFY_PROFILES = 64;
@@ -71,7 +71,7 @@ export const identifyRoute = createRoute({
     ...photoErrorResponses,
     404: errorResponse("A profile named in ?profiles= does not exist"),
     429: errorResponse("Over the rate limit (60 a minute per API key, or per client IP without keys); see Retry-After"),
-    503: errorResponse("No candidate profile has a usable active reference"),
+    503: errorResponse(`No candidate profile has a usable active reference; or: ${STORE_UNAVAILABLE}`),
   },
 });
 

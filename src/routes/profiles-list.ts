@@ -1,6 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
-import { PointerSchema } from "./schemas";
+import { errorResponse, PointerSchema, STORE_UNAVAILABLE } from "./schemas";
 
 const ProfilesSchema = z
   .object({
@@ -15,7 +15,10 @@ export const profilesListRoute = createRoute({
   operationId: "listProfiles",
   tags: ["references"],
   summary: "Profiles that have at least one stored reference version",
-  responses: { 200: { description: "The profiles", content: { "application/json": { schema: ProfilesSchema } } } },
+  responses: {
+    200: { description: "The profiles", content: { "application/json": { schema: ProfilesSchema } } },
+    503: errorResponse(STORE_UNAVAILABLE),
+  },
 });
 
 export function registerProfilesList(app: OpenAPIHono<AppEnv>) {

@@ -18,6 +18,9 @@ export const errorResponse = (description: string) => ({
   content: { "application/json": { schema: ErrorSchema } },
 });
 
+/** Every route that reads or writes KV: a store outage is the client's to retry, never a 500 (src/references/store.ts). */
+export const STORE_UNAVAILABLE = "The reference store (Workers KV) could not be read or written: `reference_store_unavailable`, retry after `Retry-After` seconds";
+
 export const ProfileParam = ProfileSchema.openapi({ param: { name: "profile", in: "path" }, example: "rice" });
 export const VersionParam = VersionSchema.openapi({ param: { name: "version", in: "path" }, example: "20261127T193000123Z-0123456789ab" });
 

@@ -5,7 +5,7 @@ import { requireAdmin } from "../http/auth";
 import { rateLimit } from "../http/rate-limit";
 import { limitBody } from "../http/body";
 import { ReferenceSchema } from "../references/schema";
-import { ADMIN_SECURITY, errorResponse, PointerSchema, ProfileParam, VersionSummarySchema } from "./schemas";
+import { ADMIN_SECURITY, errorResponse, PointerSchema, ProfileParam, VersionSummarySchema, STORE_UNAVAILABLE } from "./schemas";
 
 /** A reference with a few hundred floats is ≈ 25 kB; 1 MiB leaves room for 64 prototypes of 512-d. */
 export const MAX_REFERENCE_BYTES = 1024 * 1024;
@@ -35,6 +35,7 @@ export const versionCreateRoute = createRoute({
     409: errorResponse("The reference was made with another model or dimension"),
     413: errorResponse("Body over 1 MiB"),
     415: errorResponse("Not application/json"),
+    503: errorResponse(STORE_UNAVAILABLE),
   },
 });
 

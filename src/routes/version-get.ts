@@ -1,7 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
-import { errorResponse, ProfileParam, VersionParam } from "./schemas";
+import { errorResponse, ProfileParam, VersionParam, STORE_UNAVAILABLE } from "./schemas";
 
 const VersionSchema = z
   .object({
@@ -29,6 +29,7 @@ export const versionGetRoute = createRoute({
     200: { description: "The version", content: { "application/json": { schema: VersionSchema } } },
     400: errorResponse("Invalid profile, version or include"),
     404: errorResponse("Unknown profile or version"),
+    503: errorResponse(STORE_UNAVAILABLE),
   },
 });
 

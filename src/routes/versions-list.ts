@@ -2,7 +2,7 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors";
 import { compatible } from "../references/store";
-import { errorResponse, PointerSchema, ProfileParam, VersionSummarySchema } from "./schemas";
+import { errorResponse, PointerSchema, ProfileParam, VersionSummarySchema, STORE_UNAVAILABLE } from "./schemas";
 
 const VersionsSchema = z
   .object({ profile: z.string(), current: PointerSchema.nullable(), versions: z.array(VersionSummarySchema) })
@@ -19,6 +19,7 @@ export const versionsListRoute = createRoute({
     200: { description: "The versions", content: { "application/json": { schema: VersionsSchema } } },
     400: errorResponse("Invalid profile name"),
     404: errorResponse("Unknown profile"),
+    503: errorResponse(STORE_UNAVAILABLE),
   },
 });
 
