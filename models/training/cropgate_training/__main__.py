@@ -37,8 +37,8 @@ def main(argv=None) -> int:
     se.add_argument("--data", type=Path, default=default_data_dir())
     se.add_argument("--weights", type=Path, default=weights_default)
     se.add_argument("--recipes", nargs="+", default=["frozen", "linear", "mlp", "tail", "tail-mix-gem"])
-    se.add_argument("--synthetic", choices=["both", "with", "without"], default="both",
-                    help="with and/or without the synthetic kinds of shot (views.py)")
+    se.add_argument("--view-sets", nargs="+", default=["all", "none"],
+                    help="which views train each recipe: all, none (no synthetic shots), no-<kind> (all but one kind)")
     se.add_argument("--steps", type=int, default=None, help="training steps (default: each recipe's)")
     se.add_argument("--out", type=Path, default=MODELS / "eval" / "selection.json")
     se.add_argument("--work", type=Path, default=MODELS / "work")
@@ -96,8 +96,7 @@ def main(argv=None) -> int:
     elif a.cmd == "select":
         from .select_recipe import run as select
 
-        synth = {"both": (True, False), "with": (True,), "without": (False,)}[a.synthetic]
-        select(a.data, a.weights, a.recipes, a.work, a.out, log, limit=a.limit_per_group, synthetic=synth,
+        select(a.data, a.weights, a.recipes, a.work, a.out, log, limit=a.limit_per_group, view_sets=a.view_sets,
                steps=a.steps)
     return 0
 

@@ -10,6 +10,7 @@ import torch
 from pytorch_metric_learning.losses import ArcFaceLoss
 
 from .train import sampling_probs, sampling_weights, seed_everything
+from .tail import snap_int8
 
 
 @dataclass
@@ -63,6 +64,7 @@ def train_head(x: np.ndarray, y: Sequence[int], cfg: HeadConfig, strata: Optiona
         for s in scheds:
             s.step()
     fc.eval()
+    snap_int8(fc)  # what the int8 export stores (tail.snap_int8)
     fc.class_weights = loss_fn.W.detach().numpy().T.copy()  # (classes, dim)
     return fc
 

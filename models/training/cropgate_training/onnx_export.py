@@ -110,7 +110,7 @@ def _grid(w: np.ndarray) -> Optional[tuple]:
     return step, int(-k.min())
 
 
-def quantize_weight_only_qdq(pre: Path, out: Path) -> Path:
+def quantize_weight_only_qdq(pre: Path, out: Path, skip: Sequence[str] = ()) -> Path:
     """Weight-only QDQ: every Conv/Gemm weight is stored in 8 bits behind a DequantizeLinear; activations
     stay float. onnxruntime's quantizer writes no such model for Conv (quantize_dynamic makes ConvInteger
     with on-the-fly activation quantization, quantize_static quantizes activations too; on this model they
@@ -124,7 +124,7 @@ def quantize_weight_only_qdq(pre: Path, out: Path) -> Path:
     inits = {i.name: i for i in graph.initializer}
     dq_nodes = []
     for node in graph.node:
-        if node.op_type not in ("Conv", "Gemm") or node.input[1] not in inits:
+        if node.op_type not in ("Conv", "Gemm") or node.input[1] not in inits or node.input[1] in skip:
             continue
         name = node.input[1]
         w = numpy_helper.to_array(inits[name]).astype(np.float32)

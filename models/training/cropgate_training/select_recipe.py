@@ -28,6 +28,21 @@ def only_kinds(ms: maps.MapSet, kinds: Sequence[str]) -> maps.MapSet:
     return maps.MapSet([ms.views[r] for r in rows], ms.maps[rows], ms.pooled[rows], ms.size)
 
 
+def view_set(name: str) -> List[str]:
+    """Which kinds of view train: "all", "none" (the photos and their phone-like variations only), or
+    "no-<kind>" (every kind but one synthetic kind: what that kind adds)."""
+    if name == "all":
+        return list(views.KINDS)
+    if name == "none":
+        return [k for k in views.KINDS if k not in SYNTHETIC]
+    if name.startswith("no-") and name[3:] in SYNTHETIC:
+        return [k for k in views.KINDS if k != name[3:]]
+    raise ValueError(f"unknown view set {name!r}: all, none or no-<{'|'.join(SYNTHETIC)}>")
+
+
+VIEW_SETS = ("all", "none") + tuple(f"no-{k}" for k in SYNTHETIC)
+
+
 def summarise(sc: loso.Scores, scorer: str, items: Sequence[data.Item]) -> Dict:
     """The figures one recipe x scorer is chosen by."""
     tr = np.array([i.trainable for i in items])
@@ -59,7 +74,7 @@ def summarise(sc: loso.Scores, scorer: str, items: Sequence[data.Item]) -> Dict:
 
 def run(data_dir: Path, weights: Optional[Path], recipes: Sequence[str], work: Path, out: Path,
         log: Callable[[str], None] = print, seed: int = 0, limit: Optional[int] = None, size: int = 160,
-        synthetic: Sequence[bool] = (True, False), steps: Optional[int] = None) -> Dict:
+        view_sets: Sequence[str] = ("all", "none"), steps: Optional[int] = None) -> Dict:
     torch.set_num_threads(2)
     t0 = time.time()
     items = data.limit_per_group(data.discover(data_dir), limit, seed)
@@ -67,8 +82,8 @@ def run(data_dir: Path, weights: Optional[Path], recipes: Sequence[str], work: P
     ms_all = maps.extract(items, views.plan(items, seed), feats, size, seed, work / "cache", log)
     plan = loso.fold_plan(items, seed)
     results: List[Dict] = []
-    for synth in synthetic:
-        ms = ms_all if synth else only_kinds(ms_all, [k for k in views.KINDS if k not in SYNTHETIC])
+    for vs in view_sets:
+        ms = only_kinds(ms_all, view_set(vs))
         for name in recipes:
             r = loso.RECIPES[name]
             if steps is not None:
@@ -81,8 +96,8 @@ def run(data_dir: Path, weights: Optional[Path], recipes: Sequence[str], work: P
                 if np.isnan(sc.whole[scorer]).all():
                     continue
                 s = summarise(sc, scorer, items)
-                results.append({"recipe": name, "synthetic": synth, "scorer": scorer, "seconds": secs, **s})
-                log(f"{name} synthetic={synth} {scorer}: AUROC whole sources out {s['aurocWholeSourceOut']:.4f}, "
+                results.append({"recipe": name, "views": vs, "scorer": scorer, "seconds": secs, **s})
+                log(f"{name} views={vs} {scorer}: AUROC whole sources out {s['aurocWholeSourceOut']:.4f}, "
                     f"held out {s['aurocHeldOut']:.4f}; look-alikes passed at 70 % rice "
                     f"{100 * s['atEqualRiceAcceptance']['0.70']['lookalikesAccepted']:.1f} %")
     report = {"what": "one fold per source on cached block-13 maps (models/training/cropgate_training/loso.py); "

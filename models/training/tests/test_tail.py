@@ -81,3 +81,19 @@ def test_trained_tail_graph_exports_with_two_outputs_that_match_torch(tmp_path):
     assert out["embedding"].shape == (2, 32) and out["features"].shape == (2, 8)
     assert onnx_export.cosine_rows(e.numpy(), out["embedding"]).min() > 0.9999
     assert onnx_export.cosine_rows(feats.numpy(), out["features"]).min() > 0.9999
+
+
+def test_snapped_weights_survive_the_int8_export_unchanged(tmp_path):
+    f = _features()
+    head = T.snap_int8(T.TailHead(f[SPLIT:], dim=32))
+    with torch.no_grad():
+        for p in head.tail.parameters():  # move off the TFLite grid, as training does, then snap again
+            p.add_(torch.randn_like(p) * 1e-2)
+    T.snap_int8(head)
+    model = TrainedTailEmbedder(f, SPLIT, head, np.zeros(1280), np.eye(1280)[:, :16]).eval()
+    fp32 = onnx_export.export_fp32(model, tmp_path / "m.onnx", 160, TrainedTailEmbedder.OUTPUTS)
+    int8 = onnx_export.quantize_weight_only_qdq(onnx_export.prepare(fp32, tmp_path / "pre.onnx"), tmp_path / "q.onnx")
+    x = np.random.default_rng(0).normal(size=(3, 3, 160, 160)).astype(np.float32)
+    a = onnx_export.run_all(onnx_export.session(fp32), x)
+    b = onnx_export.run_all(onnx_export.session(int8, 1, onnx_export.SESSION_CONFIG["weightonly"]), x)
+    assert onnx_export.cosine_rows(a["embedding"], b["embedding"]).min() > 0.99999
