@@ -146,8 +146,11 @@ def run(cfg: PipelineConfig, log: Callable[[str], None] = print) -> Dict:
     # --- the shipped model: trained on every photo that may train it (loso.evaluate's final fit)
     t0 = time.time()
     train_rows = loso.usable_rows(ms, plan.out(-1, trainable))
-    pooled_train = fitted.pooled_rows(train_rows)
-    whitening = fit_whitening(pooled_train, cfg.whiten_dim)
+    # The `features` output is whitened on the photos as shot (clean views): it must describe real photos, and the
+    # synthetic composites (a third of the views) would skew its covariance. Enrolment of unseen crops, bok choy /
+    # tomato AUROC: clean views 0.9948 / 0.9977, every view 0.9937 / 0.9972 (the run of 2026-12-04).
+    clean_train = train_rows[ms.kind[train_rows] == "clean"]
+    whitening = fit_whitening(fitted.pooled_rows(clean_train), cfg.whiten_dim)
     mu, refs = fitted.references(cfg.scorer)
     _, cen = fitted.references(("c-" if cfg.scorer.startswith("c-") else "") + "centroid")
     if recipe.model == "tail":
@@ -238,6 +241,7 @@ def run(cfg: PipelineConfig, log: Callable[[str], None] = print) -> Dict:
     }
     unseen: Dict[str, Dict] = {}
     if cfg.unseen:
+        frozen_wh = fit_whitening(ms.pooled[clean_train], cfg.whiten_dim)
         for crop in UNSEEN_CROPS:
             u_items = data.discover_unseen(cfg.data_dir, crop)
             if not u_items:
@@ -253,7 +257,10 @@ def run(cfg: PipelineConfig, log: Callable[[str], None] = print) -> Dict:
                 e = H.apply(fitted.model, p)
             s_u = (scoring.l2n(e - mu) @ refs.T).max(axis=1)
             unseen[crop] = {"asNegative": rates({crop: s_u}, upper, lower)[crop],
-                            "enrolment": enrolment(whitening.apply(p), whitening.apply(fitted.pooled_rows(clean)))}
+                            "enrolment": enrolment(whitening.apply(p), whitening.apply(fitted.pooled_rows(clean))),
+                            # For comparison: the frozen ImageNet blocks' vector, whitened the same way (not shipped).
+                            "enrolmentFrozen": enrolment(frozen_wh.apply(u_ms.pooled[u_rows]),
+                                                         frozen_wh.apply(ms.pooled[clean]))}
     lap("report", t0)
 
     # --- artifacts
