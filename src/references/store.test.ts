@@ -51,7 +51,7 @@ describe("reference store in KV", () => {
     const s = store();
     const profile = uniqueProfile();
     const first = await s.create({ ...rice, profile }, { activate: true });
-    const second = await s.create({ ...rice, profile, threshold: { ...rice.threshold, value: 0.3 } });
+    const second = await s.create({ ...rice, profile, threshold: { ...rice.threshold, value: 0.3, lower: 0.3 } });
     expect(first.current?.version).toBe(first.version.version);
     expect(second.current).toBeNull(); // not activated
     expect((await s.resolve(profile, undefined)).version).toBe(first.version.version);

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { imageToTensor } from "../image";
 import { getEmbedder } from "../model/bundled";
 import { cosine, cropPhrase, l2Normalize } from "../scoring";
-import { call, fixture, jpeg, makeApp, manifest, riceReference, uniqueProfile, upload } from "../../test/worker/harness";
+import { call, fixture, jpeg, makeApp, manifest, riceReference, thresholdAt, uniqueProfile, upload } from "../../test/worker/harness";
 
 const app = makeApp();
 const profile = uniqueProfile("rice");
@@ -83,7 +83,7 @@ describe("POST /v1/check (happy paths)", () => {
   });
 
   it("uses DEFAULT_PROFILE when no profile is given, and a pinned version when asked", async () => {
-    const other = await upload(app, riceReference({ profile, threshold: { ...riceReference().threshold, value: -1 } }), { activate: false });
+    const other = await upload(app, riceReference({ profile, threshold: thresholdAt(-1) }), { activate: false });
     const res = await call(app, "/v1/check", jpeg(fixture("coffee.jpg")), { DEFAULT_PROFILE: profile });
     const byDefault = (await res.json()) as Check;
     expect(byDefault.profile).toBe(profile);
@@ -109,7 +109,7 @@ describe("POST /v1/check (happy paths)", () => {
       centroid: Array.from(own),
       prototypes: [],
       lookalikes: [],
-      threshold: { ...riceReference().threshold, value: 0.5 },
+      threshold: { ...thresholdAt(0.5), score: "centroid-cosine" },
     });
     await upload(app, ref);
     const same = await check(fixture("tomato/healthy.jpg"), `profile=${enrolled}`);

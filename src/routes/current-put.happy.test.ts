@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { admin, call, fixture, jpeg, makeApp, riceReference, uniqueProfile, upload } from "../../test/worker/harness";
+import { admin, call, fixture, jpeg, makeApp, riceReference, thresholdAt, uniqueProfile, upload } from "../../test/worker/harness";
 
 const app = makeApp();
 const activate = (profile: string, version: string) =>
@@ -13,7 +13,7 @@ describe("PUT /v1/profiles/{profile}/current (happy paths)", () => {
   it("activates a new version and rolls back to the old one; checks follow at once in this isolate", async () => {
     const profile = uniqueProfile();
     const v1 = await upload(app, riceReference({ profile }));
-    const v2 = await upload(app, riceReference({ profile, threshold: { ...riceReference().threshold, value: -1 } }), { activate: false });
+    const v2 = await upload(app, riceReference({ profile, threshold: thresholdAt(-1) }), { activate: false });
     const checkVersion = async () =>
       ((await (await call(app, `/v1/check?profile=${profile}`, jpeg(fixture("coffee.jpg")))).json()) as any).reference.version;
     expect(await checkVersion()).toBe(v1);

@@ -25,7 +25,8 @@ const identify = async (bytes: Uint8Array, query = `profiles=${mine.join(",")}`,
 async function referenceOf(profile: string, displayName: string, photo: string) {
   const embedder = await getEmbedder();
   const centroid = Array.from(l2Normalize(await embedder.embed(imageToTensor(fixture(photo), manifest.preprocessing).tensor)));
-  return riceReference({ profile, displayName, centroid });
+  // Scored by its centroid: the rice reference's own prototypes are rice's, not this photo's.
+  return riceReference({ profile, displayName, centroid, prototypes: [], threshold: { ...riceReference().threshold, score: "centroid-cosine" } });
 }
 
 beforeAll(async () => {

@@ -17,7 +17,8 @@ describe("POST /v1/profiles/{profile}/versions (errors)", () => {
     expect(err.message).toMatch(/enroll it again with this model/);
     const centroid = rice.centroid.slice(0, 256);
     const n = Math.hypot(...centroid);
-    const smaller = { ...rice, model: { ...rice.model, dimension: 256 }, centroid: centroid.map((v) => v / n), prototypes: [], lookalikes: [] };
+    const smaller = { ...rice, model: { ...rice.model, dimension: 256 }, centroid: centroid.map((v) => v / n), prototypes: [], lookalikes: [],
+      threshold: { ...rice.threshold, score: "centroid-cosine" as const } };
     expect(await errorOf(await post(profile, JSON.stringify(smaller)))).toMatchObject({ status: 409, code: "model_mismatch" });
     // An output the model does not have, or the right output with the wrong dimension.
     const noSuchOutput = { ...rice, model: { ...rice.model, output: "logits" } };

@@ -39,6 +39,14 @@ export function riceReference(changes: Partial<Reference> = {}): Reference {
   return ReferenceSchema.parse({ ...riceJson, ...changes });
 }
 
+/**
+ * The rice reference's threshold moved to `value`, with the uncertain band's lower end at `lower` (default: no band),
+ * so a test can make every photo pass (-1) or fail (1) whatever band the shipped reference has.
+ */
+export function thresholdAt(value: number, lower = value): Reference["threshold"] {
+  return { ...riceReference().threshold, value, lower };
+}
+
 export const admin = { authorization: `Bearer ${ADMIN_TOKEN}` } as const;
 
 /** Uploads `reference` through the admin API and returns the new version id. */
