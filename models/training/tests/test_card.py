@@ -36,3 +36,17 @@ def test_readme_block_is_replaced_between_its_markers(tmp_path):
     p.write_text("# no markers\n")
     with pytest.raises(ValueError, match="block to replace"):
         card.write_readme_block(p, "x")
+
+
+def _row(views, auroc, lookalikes70):
+    return {"recipe": "tail", "views": views, "scorer": "centroid", "aurocWholeSourceOut": auroc,
+            "atEqualRiceAcceptance": {"0.70": {"lookalikesAccepted": lookalikes70}}}
+
+
+def test_kinds_verdict_says_which_kind_helps(tmp_path):
+    (tmp_path / "all.json").write_text(json.dumps({"results": [_row("all", 0.77, 0.75), _row("none", 0.76, 0.99)]}))
+    (tmp_path / "kinds.json").write_text(json.dumps({"results": [_row("no-fill", 0.64, 0.86), _row("no-cutout", 0.79, 0.71)]}))
+    text = card._kinds_verdict(tmp_path / "all.json", tmp_path / "kinds.json")
+    assert "without `fill` AUROC 0.6400 (-0.130) and 86.0 % of look-alikes passed at 70 % rice: in this run that kind helps" in text
+    assert "without `cutout` AUROC 0.7900 (+0.020)" in text and "that kind does not help" in text
+    assert card._kinds_verdict(tmp_path / "all.json", tmp_path / "missing.json") == ""
