@@ -43,6 +43,9 @@ def main(argv=None) -> int:
     se.add_argument("--out", type=Path, default=MODELS / "eval" / "selection.json")
     se.add_argument("--work", type=Path, default=MODELS / "work")
     se.add_argument("--limit-per-group", type=int, default=None, help="smoke runs only")
+    se.add_argument("--train-seed", type=int, default=0,
+                    help="seed of the training draws and prototypes only (folds, views and the map cache stay the "
+                         "pipeline's): a second seed measures run-to-run variation")
     cd = sub.add_parser("card", help="re-render models/README.md (and the README's model section) from the committed "
                                      "manifest, metrics, reference and eval/selection.json (no training)")
     cd.add_argument("--out", type=Path, default=MODELS)
@@ -97,7 +100,7 @@ def main(argv=None) -> int:
         from .select_recipe import run as select
 
         select(a.data, a.weights, a.recipes, a.work, a.out, log, limit=a.limit_per_group, view_sets=a.view_sets,
-               steps=a.steps)
+               steps=a.steps, train_seed=a.train_seed)
     return 0
 
 

@@ -74,7 +74,7 @@ def summarise(sc: loso.Scores, scorer: str, items: Sequence[data.Item]) -> Dict:
 
 def run(data_dir: Path, weights: Optional[Path], recipes: Sequence[str], work: Path, out: Path,
         log: Callable[[str], None] = print, seed: int = 0, limit: Optional[int] = None, size: int = 160,
-        view_sets: Sequence[str] = ("all", "none"), steps: Optional[int] = None) -> Dict:
+        view_sets: Sequence[str] = ("all", "none"), steps: Optional[int] = None, train_seed: int = 0) -> Dict:
     torch.set_num_threads(2)
     t0 = time.time()
     items = data.limit_per_group(data.discover(data_dir), limit, seed)
@@ -89,14 +89,17 @@ def run(data_dir: Path, weights: Optional[Path], recipes: Sequence[str], work: P
             if steps is not None:
                 r = (replace(r, tail=replace(r.tail, steps=steps)) if r.tail
                      else replace(r, head=replace(r.head, steps=steps)) if r.head else r)
+            if train_seed:  # the recipe's own training draws, not only the prototypes
+                r = (replace(r, tail=replace(r.tail, seed=train_seed)) if r.tail
+                     else replace(r, head=replace(r.head, seed=train_seed)) if r.head else r)
             t1 = time.time()
-            sc, _ = loso.evaluate(r, ms, items, plan, feats[maps.SPLIT:], seed, log, final=False)
+            sc, _ = loso.evaluate(r, ms, items, plan, feats[maps.SPLIT:], train_seed, log, final=False)
             secs = round(time.time() - t1, 1)
             for scorer in loso.SCORERS:
                 if np.isnan(sc.whole[scorer]).all():
                     continue
                 s = summarise(sc, scorer, items)
-                results.append({"recipe": name, "views": vs, "scorer": scorer, "seconds": secs, **s})
+                results.append({"recipe": name, "views": vs, "scorer": scorer, "trainSeed": train_seed, "seconds": secs, **s})
                 log(f"{name} views={vs} {scorer}: AUROC whole sources out {s['aurocWholeSourceOut']:.4f}, "
                     f"held out {s['aurocHeldOut']:.4f}; look-alikes passed at 70 % rice "
                     f"{100 * s['atEqualRiceAcceptance']['0.70']['lookalikesAccepted']:.1f} %")

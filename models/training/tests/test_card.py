@@ -50,3 +50,16 @@ def test_kinds_verdict_says_which_kind_helps(tmp_path):
     assert "without `fill` AUROC 0.6400 (-0.130) and 86.0 % of look-alikes passed at 70 % rice: in this run that kind helps" in text
     assert "without `cutout` AUROC 0.7900 (+0.020)" in text and "that kind does not help" in text
     assert card._kinds_verdict(tmp_path / "all.json", tmp_path / "missing.json") == ""
+
+
+def test_kinds_verdict_weighs_a_difference_against_a_second_seed(tmp_path):
+    (tmp_path / "all.json").write_text(json.dumps({"results": [_row("all", 0.77, 0.75)]}))
+    (tmp_path / "kinds.json").write_text(json.dumps({"results": [_row("no-fill", 0.64, 0.86), _row("no-cutout", 0.79, 0.71)]}))
+    seed = {"results": [{**_row("all", 0.74, 0.80), "trainSeed": 1}, {**_row("no-cutout", 0.76, 0.78), "trainSeed": 1}]}
+    (tmp_path / "seed.json").write_text(json.dumps(seed))
+    text = card._kinds_verdict(tmp_path / "all.json", tmp_path / "kinds.json", tmp_path / "seed.json")
+    assert "the seed alone moves AUROC by up to 0.030" in text  # |0.74 - 0.77| and |0.76 - 0.79|
+    assert "without `cutout` AUROC 0.7900 (+0.020) and 71.0 % of look-alikes passed at 70 % rice: that difference is " \
+           "within what the seed alone moves" in text
+    assert "without `fill` AUROC 0.6400 (-0.130) and 86.0 % of look-alikes passed at 70 % rice: that kind helps" in text
+    assert "A second training seed (1;" in text
