@@ -31,6 +31,16 @@ def _table(head: List[str], rows: List[List[str]]) -> str:
                      + ["| " + " | ".join(r) + " |" for r in rows])
 
 
+def _best(results: Sequence[Dict]) -> Dict[tuple, Dict]:
+    """Each (recipe, view set) by its best scorer: the row the tables show (every scorer stays in the JSON)."""
+    best: Dict[tuple, Dict] = {}
+    for x in results:
+        k = (x["recipe"], x["views"])
+        if k not in best or x["aurocWholeSourceOut"] > best[k]["aurocWholeSourceOut"]:
+            best[k] = x
+    return best
+
+
 def _selection(path: Path, cmd: str = SELECT_CMD) -> str:
     if not path.is_file():
         return f"`{path.name}` is not in this checkout: run `{cmd}`."
@@ -43,11 +53,7 @@ def _selection(path: Path, cmd: str = SELECT_CMD) -> str:
     head = (["recipe", "views", "best scorer", "AUROC, whole sources out", "AUROC, held out"]
             + [f"AUROC {short(s)} out" for s in rice]
             + ["look-alikes passed at 50 % / 70 % rice", "negatives passed at 70 % rice", "seconds"])
-    best: Dict[tuple, Dict] = {}  # each recipe x view set by its best scorer (every scorer is in selection.json)
-    for x in res:
-        k = (x["recipe"], x["views"])
-        if k not in best or x["aurocWholeSourceOut"] > best[k]["aurocWholeSourceOut"]:
-            best[k] = x
+    best = _best(res)
     rows = []
     for x in sorted(best.values(), key=lambda x: -x["aurocWholeSourceOut"]):
         eq = x["atEqualRiceAcceptance"]
@@ -67,10 +73,8 @@ def _views_verdict(path: Path, recipe: str = "tail") -> str:
     """Why the shipped recipe trains on the synthetic shots, in this run's own numbers."""
     if not path.is_file():
         return ""
-    rows = [x for x in json.loads(path.read_text())["results"] if x["recipe"] == recipe]
-    best = {v: max((x for x in rows if x["views"] == v), key=lambda x: x["aurocWholeSourceOut"], default=None)
-            for v in ("all", "none")}
-    a, n = best["all"], best["none"]
+    best = _best_by_views([path], recipe)
+    a, n = best.get("all"), best.get("none")
     if not a or not n:
         return ""
     la, ln = (x["atEqualRiceAcceptance"] for x in (a, n))
@@ -86,11 +90,9 @@ def _views_verdict(path: Path, recipe: str = "tail") -> str:
 
 
 def _best_by_views(paths: Sequence[Path], recipe: str) -> Dict[str, Dict]:
-    best: Dict[str, Dict] = {}
-    for x in (x for p in paths for x in json.loads(p.read_text())["results"] if x["recipe"] == recipe):
-        if x["views"] not in best or x["aurocWholeSourceOut"] > best[x["views"]]["aurocWholeSourceOut"]:
-            best[x["views"]] = x
-    return best
+    """One recipe's best scorer per view set, over the results of several selection files."""
+    rows = [x for p in paths for x in json.loads(p.read_text())["results"]]
+    return {v: x for (r, v), x in _best(rows).items() if r == recipe}
 
 
 def _kinds_verdict(all_path: Path, kinds_path: Path, seed_path: Optional[Path] = None, recipe: str = "tail") -> str:

@@ -72,6 +72,15 @@ def summarise(sc: loso.Scores, scorer: str, items: Sequence[data.Item]) -> Dict:
             "heldOut": {s: {"accepted": float((v >= t).mean())} for s, v in {**hn, **hg}.items()}}
 
 
+def _with_training(r: loso.Recipe, **changes) -> loso.Recipe:
+    """The recipe with its training config (the tail's, else the head's) changed; a frozen recipe trains nothing."""
+    if not changes:
+        return r
+    if r.tail:
+        return replace(r, tail=replace(r.tail, **changes))
+    return replace(r, head=replace(r.head, **changes)) if r.head else r
+
+
 def run(data_dir: Path, weights: Optional[Path], recipes: Sequence[str], work: Path, out: Path,
         log: Callable[[str], None] = print, seed: int = 0, limit: Optional[int] = None, size: int = 160,
         view_sets: Sequence[str] = ("all", "none"), steps: Optional[int] = None, train_seed: int = 0) -> Dict:
@@ -86,12 +95,9 @@ def run(data_dir: Path, weights: Optional[Path], recipes: Sequence[str], work: P
         ms = only_kinds(ms_all, view_set(vs))
         for name in recipes:
             r = loso.RECIPES[name]
-            if steps is not None:
-                r = (replace(r, tail=replace(r.tail, steps=steps)) if r.tail
-                     else replace(r, head=replace(r.head, steps=steps)) if r.head else r)
-            if train_seed:  # the recipe's own training draws, not only the prototypes
-                r = (replace(r, tail=replace(r.tail, seed=train_seed)) if r.tail
-                     else replace(r, head=replace(r.head, seed=train_seed)) if r.head else r)
+            # the recipe's own training config (tail or head): its steps, and its seed, not only the prototypes'
+            r = _with_training(r, **({"steps": steps} if steps is not None else {}),
+                               **({"seed": train_seed} if train_seed else {}))
             t1 = time.time()
             sc, _ = loso.evaluate(r, ms, items, plan, feats[maps.SPLIT:], train_seed, log, final=False)
             secs = round(time.time() - t1, 1)
